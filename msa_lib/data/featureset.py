@@ -1,0 +1,285 @@
+"""FeatureSet: the one data contract between extractors, .csd readers, adapters and models.
+
+A FeatureSet holds, per segment, its id, video id, split and label, and per modality one float32
+matrix ``[n_segments, dim]`` (a sequence already averaged over time). A row that is entirely NaN
+marks a modality missing for that segment (no face found, an empty .csd sequence); any other
+non-finite value is an error. Labels are float32 in [-3, 3], NaN only where a segment is unlabelled.
+On disk it is one HDF5 file, written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import h5py
+import numpy as np
+
+SPLITS = ("train", "valid", "test")
+ALLOWED_SPLITS = (*SPLITS, "unassigned")
+LABEL_MIN, LABEL_MAX = -3.0, 3.0
+FORMAT_VERSION = 1
+
+
+class FeatureSetError(ValueError):
+    """A FeatureSet (in memory or on disk) breaks the data contract."""
+
+
+@dataclass
+class ModalityMeta:
+    """Where one modality's features came from."""
+
+    extractor: str
+    version: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    feature_names: list[str] | None = None
+
+    def to_json(self) -> str:
+        """Serialise to JSON."""
+        return json.dumps(
+            {
+                "extractor": self.extractor,
+                "version": self.version,
+                "params": self.params,
+                "feature_names": self.feature_names,
+            },
+            default=str,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModalityMeta":
+        """Parse from JSON."""
+        return cls(**json.loads(text))
+
+
+@dataclass
+class FeatureSet:
+    """Per-segment ids, splits, labels and one averaged feature matrix per modality."""
+
+    segment_id: np.ndarray
+    video_id: np.ndarray
+    split: np.ndarray
+    label: np.ndarray
+    features: dict[str, np.ndarray]
+    meta: dict[str, ModalityMeta] = field(default_factory=dict)
+    corpus: str = ""
+    source: str = ""  # "real" or "synthetic"
+    flags: dict[str, np.ndarray] = field(default_factory=dict)  # per-segment bool/int flags
+
+    def __post_init__(self) -> None:
+        self.segment_id = np.asarray(self.segment_id).astype(str)
+        self.video_id = np.asarray(self.video_id).astype(str)
+        self.split = np.asarray(self.split).astype(str)
+        self.label = np.asarray(self.label, dtype=np.float32)
+        self.features = {
+            m: np.asarray(x, dtype=np.float32) for m, x in self.features.items()
+        }
+        for m in self.features:
+            self.meta.setdefault(m, ModalityMeta(extractor="unknown"))
+        self.flags = {k: np.asarray(v) for k, v in self.flags.items()}
+
+    # ----------------------------------------------------------------- properties
+    def __len__(self) -> int:
+        return len(self.segment_id)
+
+    @property
+    def modalities(self) -> list[str]:
+        """Modality names, in insertion order."""
+        return list(self.features)
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Feature width of each modality."""
+        return {m: int(x.shape[1]) for m, x in self.features.items()}
+
+    def missing(self, modality: str) -> np.ndarray:
+        """Boolean mask of segments whose ``modality`` row is missing (all NaN)."""
+        return np.isnan(self.features[modality]).all(axis=1)
+
+    def split_counts(self) -> dict[str, int]:
+        """Number of segments in each split."""
+        values, counts = np.unique(self.split, return_counts=True)
+        return {str(v): int(c) for v, c in zip(values, counts)}
+
+    # ----------------------------------------------------------------- validation
+    def validate(self, origin: str = "<in memory>") -> "FeatureSet":
+        """Check shapes, dtypes, finiteness, splits and label range; raise naming the problem."""
+        n = len(self.segment_id)
+        for name in ("video_id", "split", "label"):
+            if len(getattr(self, name)) != n:
+                raise FeatureSetError(
+                    f"{origin}: '{name}' has {len(getattr(self, name))} entries, "
+                    f"segment_id has {n}"
+                )
+        uniq, counts = np.unique(self.segment_id, return_counts=True)
+        if (counts > 1).any():
+            dup = uniq[counts > 1][:5].tolist()
+            raise FeatureSetError(f"{origin}: duplicate segment ids, e.g. {dup}")
+        bad_split = ~np.isin(self.split, ALLOWED_SPLITS)
+        if bad_split.any():
+            i = int(np.flatnonzero(bad_split)[0])
+            raise FeatureSetError(
+                f"{origin}: segment '{self.segment_id[i]}' has split '{self.split[i]}', "
+                f"expected one of {ALLOWED_SPLITS}"
+            )
+        out_of_range = ~np.isnan(self.label) & (
+            (self.label < LABEL_MIN) | (self.label > LABEL_MAX)
+        )
+        if out_of_range.any() or np.isinf(self.label).any():
+            i = int(np.flatnonzero(out_of_range | np.isinf(self.label))[0])
+            raise FeatureSetError(
+                f"{origin}: segment '{self.segment_id[i]}' has label {self.label[i]}, "
+                f"outside [{LABEL_MIN}, {LABEL_MAX}]"
+            )
+        for m, x in self.features.items():
+            if x.ndim != 2 or x.shape[0] != n:
+                raise FeatureSetError(
+                    f"{origin}: modality '{m}' has shape {x.shape}, expected ({n}, dim)"
+                )
+            if x.dtype != np.float32:
+                raise FeatureSetError(f"{origin}: modality '{m}' has dtype {x.dtype}, not float32")
+            finite = np.isfinite(x)
+            partial = ~finite.all(axis=1) & ~np.isnan(x).all(axis=1)
+            if partial.any():
+                i = int(np.flatnonzero(partial)[0])
+                j = int(np.flatnonzero(~finite[i])[0])
+                raise FeatureSetError(
+                    f"{origin}: modality '{m}', segment '{self.segment_id[i]}' has a "
+                    f"non-finite value ({x[i, j]}) in column {j}; only whole-row NaN "
+                    "(a missing modality) is allowed"
+                )
+        for k, v in self.flags.items():
+            if len(v) != n:
+                raise FeatureSetError(f"{origin}: flag '{k}' has {len(v)} entries, expected {n}")
+        return self
+
+    # ----------------------------------------------------------------- selection
+    def take(self, index: np.ndarray | Sequence[int] | Sequence[bool]) -> "FeatureSet":
+        """A new FeatureSet holding the rows selected by an index or boolean mask."""
+        idx = np.asarray(index)
+        return FeatureSet(
+            segment_id=self.segment_id[idx],
+            video_id=self.video_id[idx],
+            split=self.split[idx],
+            label=self.label[idx],
+            features={m: x[idx] for m, x in self.features.items()},
+            meta=dict(self.meta),
+            corpus=self.corpus,
+            source=self.source,
+            flags={k: v[idx] for k, v in self.flags.items()},
+        )
+
+    def select(self, split: str | Iterable[str]) -> "FeatureSet":
+        """Rows of one split (or several)."""
+        wanted = [split] if isinstance(split, str) else list(split)
+        return self.take(np.isin(self.split, wanted))
+
+    def with_modalities(self, modalities: Iterable[str]) -> "FeatureSet":
+        """The same rows with only the named modalities; a missing one is an error."""
+        mods = list(modalities)
+        absent = [m for m in mods if m not in self.features]
+        if absent:
+            raise FeatureSetError(
+                f"{self.corpus or 'FeatureSet'}: modality {absent} not present; "
+                f"available: {self.modalities}"
+            )
+        return FeatureSet(
+            segment_id=self.segment_id,
+            video_id=self.video_id,
+            split=self.split,
+            label=self.label,
+            features={m: self.features[m] for m in mods},
+            meta={m: self.meta[m] for m in mods},
+            corpus=self.corpus,
+            source=self.source,
+            flags=dict(self.flags),
+        )
+
+    def matrix(self, modalities: Iterable[str] | None = None) -> np.ndarray:
+        """Concatenate the named modalities (default: all) into one ``[n, sum(dim)]`` matrix."""
+        mods = self.modalities if modalities is None else list(modalities)
+        return np.concatenate([self.with_modalities(mods).features[m] for m in mods], axis=1)
+
+    def to_frame(self):
+        """A pandas DataFrame of ids, splits, labels and flags (no feature columns)."""
+        import pandas as pd
+
+        df = pd.DataFrame(
+            {
+                "segment_id": self.segment_id,
+                "video_id": self.video_id,
+                "split": self.split,
+                "label": self.label,
+            }
+        )
+        for k, v in self.flags.items():
+            df[k] = v
+        return df
+
+    # ----------------------------------------------------------------- disk
+    def save(self, path: str | os.PathLike) -> Path:
+        """Validate, then write to ``path`` (HDF5) atomically: a temp file renamed into place."""
+        path = Path(path)
+        self.validate(str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            with h5py.File(tmp, "w") as f:
+                f.attrs["format"] = "msa-featureset"
+                f.attrs["format_version"] = FORMAT_VERSION
+                f.attrs["corpus"] = self.corpus
+                f.attrs["source"] = self.source
+                str_dt = h5py.string_dtype()
+                f.create_dataset("segment_id", data=self.segment_id.astype(object), dtype=str_dt)
+                f.create_dataset("video_id", data=self.video_id.astype(object), dtype=str_dt)
+                f.create_dataset("split", data=self.split.astype(object), dtype=str_dt)
+                f.create_dataset("label", data=self.label)
+                g = f.create_group("features")
+                for m, x in self.features.items():
+                    d = g.create_dataset(m, data=x, compression="gzip", compression_opts=4)
+                    d.attrs["meta"] = self.meta[m].to_json()
+                fl = f.create_group("flags")
+                for k, v in self.flags.items():
+                    fl.create_dataset(k, data=v)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "FeatureSet":
+        """Read and validate a FeatureSet file; errors name the file and the problem."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: FeatureSet file not found")
+        try:
+            f = h5py.File(path, "r")
+        except OSError as exc:
+            raise FeatureSetError(f"{path}: not a readable HDF5 FeatureSet file ({exc})") from exc
+        with f:
+            if f.attrs.get("format") != "msa-featureset":
+                raise FeatureSetError(f"{path}: HDF5 file is not an msa FeatureSet")
+            try:
+                fs = cls(
+                    segment_id=f["segment_id"].asstr()[...],
+                    video_id=f["video_id"].asstr()[...],
+                    split=f["split"].asstr()[...],
+                    label=f["label"][...],
+                    features={m: d[...] for m, d in f["features"].items()},
+                    meta={
+                        m: ModalityMeta.from_json(d.attrs["meta"])
+                        for m, d in f["features"].items()
+                    },
+                    corpus=str(f.attrs.get("corpus", "")),
+                    source=str(f.attrs.get("source", "")),
+                    flags={k: d[...] for k, d in f.get("flags", {}).items()},
+                )
+            except KeyError as exc:
+                raise FeatureSetError(f"{path}: missing entry {exc}") from exc
+        return fs.validate(str(path))
