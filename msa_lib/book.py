@@ -1,0 +1,143 @@
+"""Build the book: run every chapter (``notebooks/NN_*.py``) with papermill, then Jupyter Book.
+
+``book/_toc.yml`` is the one list of chapters and their order. Each chapter's jupytext source is
+converted to a notebook, executed by papermill into ``book/<name>.ipynb`` (kept even when a cell
+fails, so the error is visible in context), and Jupyter Book 1.x renders ``book/_build/html`` with
+warnings as errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+
+def repo_root() -> Path:
+    """The project folder (the one holding ``_config.yml``)."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "_config.yml").is_file():
+        return here
+    cwd = Path.cwd()
+    for p in (cwd, *cwd.parents):
+        if (p / "_config.yml").is_file() and (p / "notebooks").is_dir():
+            return p
+    raise FileNotFoundError("cannot find the project folder (no _config.yml above here)")
+
+
+def toc_chapters(toc: Path) -> list[str]:
+    """Chapter file names (without extension) listed in a Jupyter Book ``_toc.yml``."""
+    data = yaml.safe_load(toc.read_text())
+    names: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                names.append(str(node["file"]))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk({k: v for k, v in data.items() if k != "root"})
+    return names
+
+
+def chapter_sources(root: Path) -> list[Path]:
+    """The chapter sources in ``_toc.yml`` order; a source missing from the toc is an error."""
+    toc = root / "book" / "_toc.yml"
+    chapters = [c for c in toc_chapters(toc) if (root / "notebooks" / f"{c}.py").is_file()]
+    on_disk = sorted(p.stem for p in (root / "notebooks").glob("[0-9][0-9]_*.py"))
+    orphans = sorted(set(on_disk) - set(chapters))
+    if orphans:
+        raise ValueError(f"{toc}: notebooks {orphans} exist but are not listed; add them")
+    return [root / "notebooks" / f"{c}.py" for c in chapters]
+
+
+def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path, float]:
+    """Convert a jupytext source and execute it with papermill; returns (notebook, seconds)."""
+    import jupytext
+    import nbformat
+    import papermill
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = out_dir / f".{source.stem}.input.ipynb"
+    nbformat.write(jupytext.read(source), raw)
+    out = out_dir / f"{source.stem}.ipynb"
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(raw),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            log_output=False,
+        )
+    finally:
+        raw.unlink(missing_ok=True)
+    return out, time.perf_counter() - t0
+
+
+def build_html(root: Path) -> Path:
+    """Render the executed notebooks with Jupyter Book 1.x, warnings as errors."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [
+        str(jb if jb.exists() else "jupyter-book"),
+        "build",
+        str(root / "book"),
+        "--config",
+        str(root / "_config.yml"),
+        "--toc",
+        str(root / "book" / "_toc.yml"),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    subprocess.run(cmd, check=True, cwd=root)
+    return root / "book" / "_build" / "html"
+
+
+def run(data_dir: str | None = None, only: list[str] | None = None, html: bool = True) -> int:
+    """Execute the chapters (all, or those named in ``only``) and build the HTML book."""
+    root = repo_root()
+    sources = chapter_sources(root)
+    if only:
+        unknown = sorted(set(only) - {s.stem for s in sources})
+        if unknown:
+            raise ValueError(f"unknown chapter(s) {unknown}; known: {[s.stem for s in sources]}")
+        sources = [s for s in sources if s.stem in only]
+    params = {"data_dir": data_dir} if data_dir else {}
+    if data_dir:
+        os.environ["MSA_DATA_DIR"] = str(Path(data_dir).resolve())
+    timings = []
+    for src in sources:
+        print(f"[book] running {src.name} ...", flush=True)
+        out, seconds = execute_chapter(src, root / "book", params)
+        timings.append((src.stem, seconds))
+        print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
+    if html:
+        path = build_html(root)
+        print(f"[book] HTML in {path}", flush=True)
+    total = sum(s for _, s in timings)
+    print(f"[book] {len(timings)} chapters executed in {total:.1f} s", flush=True)
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    """Add ``msa book``."""
+    p = sub.add_parser("book", help="execute every chapter with papermill and build the HTML book")
+    p.add_argument("--data-dir", default=None, help="data folder (default: $MSA_DATA_DIR or synthetic)")
+    p.add_argument("--only", nargs="+", help="run only these chapters, e.g. 01_data")
+    p.add_argument("--no-html", action="store_true", help="execute notebooks, skip the HTML build")
+    p.set_defaults(func=lambda a: run(a.data_dir, a.only, not a.no_html))
