@@ -100,6 +100,8 @@ def build_html(root: Path) -> Path:
         str(root / "_config.yml"),
         "--toc",
         str(root / "book" / "_toc.yml"),
+        "--path-output",
+        str(root / "book"),
         "-W",
         "-n",
         "--keep-going",
@@ -137,7 +139,9 @@ def run(data_dir: str | None = None, only: list[str] | None = None, html: bool =
 def register_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``msa book``."""
     p = sub.add_parser("book", help="execute every chapter with papermill and build the HTML book")
-    p.add_argument("--data-dir", default=None, help="data folder (default: $MSA_DATA_DIR or synthetic)")
+    p.add_argument(
+        "--data-dir", default=None, help="data folder (default: $MSA_DATA_DIR or synthetic)"
+    )
     p.add_argument("--only", nargs="+", help="run only these chapters, e.g. 01_data")
     p.add_argument("--no-html", action="store_true", help="execute notebooks, skip the HTML build")
     p.set_defaults(func=lambda a: run(a.data_dir, a.only, not a.no_html))

@@ -18,9 +18,9 @@ import io
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -125,7 +125,9 @@ def finite_mean(frames: np.ndarray) -> tuple[np.ndarray | None, int, int]:
     return mean, int((~finite).sum()), int((counts == 0).sum())
 
 
-def average_segments(path: str | os.PathLike, segments: pd.DataFrame) -> tuple[np.ndarray, AverageReport]:
+def average_segments(
+    path: str | os.PathLike, segments: pd.DataFrame
+) -> tuple[np.ndarray, AverageReport]:
     """Average one .csd file into a float32 ``[len(segments), d]`` matrix (NaN rows = missing)."""
     for col in ("segment_id", "video_id", "start", "end"):
         if col not in segments.columns:

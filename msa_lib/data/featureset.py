@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import h5py
 import numpy as np
@@ -51,7 +52,7 @@ class ModalityMeta:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "ModalityMeta":
+    def from_json(cls, text: str) -> ModalityMeta:
         """Parse from JSON."""
         return cls(**json.loads(text))
 
@@ -75,9 +76,7 @@ class FeatureSet:
         self.video_id = np.asarray(self.video_id).astype(str)
         self.split = np.asarray(self.split).astype(str)
         self.label = np.asarray(self.label, dtype=np.float32)
-        self.features = {
-            m: np.asarray(x, dtype=np.float32) for m, x in self.features.items()
-        }
+        self.features = {m: np.asarray(x, dtype=np.float32) for m, x in self.features.items()}
         for m in self.features:
             self.meta.setdefault(m, ModalityMeta(extractor="unknown"))
         self.flags = {k: np.asarray(v) for k, v in self.flags.items()}
@@ -106,14 +105,13 @@ class FeatureSet:
         return {str(v): int(c) for v, c in zip(values, counts)}
 
     # ----------------------------------------------------------------- validation
-    def validate(self, origin: str = "<in memory>") -> "FeatureSet":
+    def validate(self, origin: str = "<in memory>") -> FeatureSet:
         """Check shapes, dtypes, finiteness, splits and label range; raise naming the problem."""
         n = len(self.segment_id)
         for name in ("video_id", "split", "label"):
             if len(getattr(self, name)) != n:
                 raise FeatureSetError(
-                    f"{origin}: '{name}' has {len(getattr(self, name))} entries, "
-                    f"segment_id has {n}"
+                    f"{origin}: '{name}' has {len(getattr(self, name))} entries, segment_id has {n}"
                 )
         uniq, counts = np.unique(self.segment_id, return_counts=True)
         if (counts > 1).any():
@@ -126,9 +124,7 @@ class FeatureSet:
                 f"{origin}: segment '{self.segment_id[i]}' has split '{self.split[i]}', "
                 f"expected one of {ALLOWED_SPLITS}"
             )
-        out_of_range = ~np.isnan(self.label) & (
-            (self.label < LABEL_MIN) | (self.label > LABEL_MAX)
-        )
+        out_of_range = ~np.isnan(self.label) & ((self.label < LABEL_MIN) | (self.label > LABEL_MAX))
         if out_of_range.any() or np.isinf(self.label).any():
             i = int(np.flatnonzero(out_of_range | np.isinf(self.label))[0])
             raise FeatureSetError(
@@ -158,7 +154,7 @@ class FeatureSet:
         return self
 
     # ----------------------------------------------------------------- selection
-    def take(self, index: np.ndarray | Sequence[int] | Sequence[bool]) -> "FeatureSet":
+    def take(self, index: np.ndarray | Sequence[int] | Sequence[bool]) -> FeatureSet:
         """A new FeatureSet holding the rows selected by an index or boolean mask."""
         idx = np.asarray(index)
         return FeatureSet(
@@ -173,12 +169,12 @@ class FeatureSet:
             flags={k: v[idx] for k, v in self.flags.items()},
         )
 
-    def select(self, split: str | Iterable[str]) -> "FeatureSet":
+    def select(self, split: str | Iterable[str]) -> FeatureSet:
         """Rows of one split (or several)."""
         wanted = [split] if isinstance(split, str) else list(split)
         return self.take(np.isin(self.split, wanted))
 
-    def with_modalities(self, modalities: Iterable[str]) -> "FeatureSet":
+    def with_modalities(self, modalities: Iterable[str]) -> FeatureSet:
         """The same rows with only the named modalities; a missing one is an error."""
         mods = list(modalities)
         absent = [m for m in mods if m not in self.features]
@@ -253,7 +249,7 @@ class FeatureSet:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "FeatureSet":
+    def load(cls, path: str | os.PathLike) -> FeatureSet:
         """Read and validate a FeatureSet file; errors name the file and the problem."""
         path = Path(path)
         if not path.is_file():
@@ -273,8 +269,7 @@ class FeatureSet:
                     label=f["label"][...],
                     features={m: d[...] for m, d in f["features"].items()},
                     meta={
-                        m: ModalityMeta.from_json(d.attrs["meta"])
-                        for m, d in f["features"].items()
+                        m: ModalityMeta.from_json(d.attrs["meta"]) for m, d in f["features"].items()
                     },
                     corpus=str(f.attrs.get("corpus", "")),
                     source=str(f.attrs.get("source", "")),

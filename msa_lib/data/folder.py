@@ -73,7 +73,7 @@ class DataFolder:
     source: str  # "real" or "synthetic"
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "DataFolder":
+    def open(cls, path: str | os.PathLike) -> DataFolder:
         """Open an existing folder; a missing one is an error naming it."""
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -134,8 +134,14 @@ class DataFolder:
         seg = self.segments("mosi").set_index("segment_id")
         unknown = np.setdiff1d(ids, seg.index.to_numpy())
         if len(unknown):
-            raise DataFolderError(f"{path}: {len(unknown)} segment ids not in segments.csv, e.g. {unknown[:3]}")
-        names = {"audio": "bc-LSTM openSMILE/COVAREP-like", "visual": "bc-LSTM 3D-CNN", "text": "bc-LSTM text CNN"}
+            raise DataFolderError(
+                f"{path}: {len(unknown)} segment ids not in segments.csv, e.g. {unknown[:3]}"
+            )
+        names = {
+            "audio": "bc-LSTM openSMILE/COVAREP-like",
+            "visual": "bc-LSTM 3D-CNN",
+            "text": "bc-LSTM text CNN",
+        }
         return FeatureSet(
             segment_id=ids,
             video_id=seg.loc[ids, "video_id"].to_numpy(),
@@ -242,7 +248,7 @@ def read_segments(path: Path, corpus: str) -> pd.DataFrame:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataFolderError(
             f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has label "
-            f"{df['label'].iat[i]!r}; labels must be numbers in [{LABEL_MIN}, {LABEL_MAX}]"
+            f"{df['label'].iat[i]}; labels must be numbers in [{LABEL_MIN}, {LABEL_MAX}]"
         )
     bad_split = ~df["split"].isin(ALLOWED_SPLITS)
     if bad_split.any():
@@ -258,7 +264,7 @@ def read_segments(path: Path, corpus: str) -> pd.DataFrame:
         i = int(np.flatnonzero(bad_time.to_numpy())[0])
         raise DataFolderError(
             f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has start "
-            f"{df['start'].iat[i]!r} and end {df['end'].iat[i]!r}; need numbers with end >= start"
+            f"{df['start'].iat[i]} and end {df['end'].iat[i]}; need numbers with end >= start"
         )
     zero = int((df["end"] == df["start"]).sum())
     if zero:

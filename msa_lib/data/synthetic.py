@@ -62,6 +62,7 @@ def segment_table(
 ) -> pd.DataFrame:
     """Videos, segment times and labels: MOSEI ~7 segments of 3-10 s, MOSI ~24 of 1-6 s a video."""
     per_video, (dmin, dmax) = (7, (3.0, 10.0)) if corpus == "mosei" else (24, (1.0, 6.0))
+    per_video = min(per_video, max(1, n // 10))  # small corpora still get enough videos to split
     rows, i = [], 0
     v = 0
     while i < n:
@@ -86,7 +87,10 @@ def transcript(rng: np.random.Generator, label: float) -> str:
     n_polar = int(rng.integers(1, 4))
     words = list(rng.choice(_WORDS["neu"], size=int(rng.integers(4, 12))))
     for _ in range(n_polar):
-        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(_WORDS["pos" if rng.random() < p_pos else "neg"])))
+        words.insert(
+            int(rng.integers(0, len(words) + 1)),
+            str(rng.choice(_WORDS["pos" if rng.random() < p_pos else "neg"])),
+        )
     return " ".join(words).upper()
 
 
@@ -100,7 +104,9 @@ class Space:
     noise: float
 
     @classmethod
-    def random(cls, rng: np.random.Generator, dim: int, informative: int, latent_dim: int, shift: float) -> "Space":
+    def random(
+        cls, rng: np.random.Generator, dim: int, informative: int, latent_dim: int, shift: float
+    ) -> Space:
         """A random space; ``shift`` moves its offset and scale (the domain shift)."""
         w = rng.normal(0, 1, (1 + latent_dim, informative)) / np.sqrt(1 + latent_dim)
         w[0] *= 2.0  # the sentiment direction stands out from any single nuisance factor
@@ -195,7 +201,9 @@ def generate(out: str | Path, config: SynthConfig = SynthConfig()) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     generate_corpus(out, "mosei", config.mosei_segments, config.mosei_dims, config, 0.0)
-    generate_corpus(out, "mosi", config.mosi_segments, config.mosi_dims, config, config.domain_shift)
+    generate_corpus(
+        out, "mosi", config.mosi_segments, config.mosi_dims, config, config.domain_shift
+    )
     info = {
         "generator": "msa_lib.data.synthetic",
         "config": dataclasses.asdict(config),
