@@ -1,0 +1,41 @@
+"""The book's chapter list and sources stay in sync (as nbdev checks notebooks against the library)."""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from msa_lib.book import chapter_sources, repo_root, toc_chapters
+
+ROOT = repo_root()
+
+
+def test_every_chapter_is_in_the_toc_and_exists():
+    sources = chapter_sources(ROOT)
+    assert sources and sources[0].stem == "01_data"
+    assert [s.stem for s in sources] == sorted(s.stem for s in sources)
+    assert set(toc_chapters(ROOT / "book" / "_toc.yml")) == {s.stem for s in sources}
+
+
+@pytest.mark.parametrize(
+    "source", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")), ids=lambda p: p.stem
+)
+def test_chapter_has_a_title_and_papermill_parameters(source: Path):
+    nb = jupytext.read(source)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    assert "data_dir = None" in params[0].source
+    assert 'results_dir = "../book/results"' in params[0].source
+
+
+def test_an_unlisted_chapter_is_an_error(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: 01_a\n"
+    )
+    for name in ("01_a", "02_b"):
+        (tmp_path / "notebooks" / f"{name}.py").write_text("# %% [markdown]\n# # x\n")
+    with pytest.raises(ValueError, match=r"notebooks \['02_b'\] exist but are not listed"):
+        chapter_sources(tmp_path)
