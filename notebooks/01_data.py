@@ -40,6 +40,7 @@ from msa_lib.data.describe import (
     split_table,
     video_overlap,
 )
+from msa_lib.data.featureset import ALLOWED_SPLITS
 from msa_lib.plots import caption, save_figure, save_table, setup_style, source_tag
 
 setup_style()
@@ -71,7 +72,8 @@ display(
 splits = split_table(segments)
 save_table(splits, "data_splits", results_dir, folder.source)
 display(Markdown(caption("Table 1.1: segments and videos per fold.", folder.source)))
-display(splits.pivot(index="corpus", columns="split", values="segments").fillna(0).astype(int))
+pivot = splits.pivot(index="corpus", columns="split", values="segments")
+display(pivot.reindex(columns=[c for c in ALLOWED_SPLITS if c in pivot]).fillna(0).astype(int))
 overlap = video_overlap(segments)
 display(
     Markdown(
@@ -84,7 +86,7 @@ display(
 # ## Labels
 #
 # MOSI labels are means of five annotators and take many values; MOSEI's are means of three, in
-# steps of 1/3. Both corpora lean positive. Binary accuracy in the literature is reported two ways:
+# steps of 1/3. Binary accuracy in the literature is reported two ways:
 # *has-0* (negative < 0 against non-negative >= 0) and *non-0* (zero-labelled segments left out), so
 # the share of exact zeros matters.
 
