@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -67,7 +68,9 @@ def frame_features(y: np.ndarray, cfg: AudioConfig = AudioConfig()) -> np.ndarra
     mel_db = librosa.power_to_db(_mel_basis(sr, n_fft) @ power)
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=cfg.n_mfcc)
     # chroma_stft(y=...) estimates the tuning from the spectrogram, then applies the filter bank
-    tuning = float(librosa.estimate_tuning(S=power, sr=sr, n_fft=n_fft, bins_per_octave=12))
+    with warnings.catch_warnings():  # silence has no pitch to tune to: librosa warns, gives 0
+        warnings.simplefilter("ignore", UserWarning)
+        tuning = float(librosa.estimate_tuning(S=power, sr=sr, n_fft=n_fft, bins_per_octave=12))
     chroma = librosa.util.normalize(
         _chroma_basis(sr, n_fft, cfg.n_chroma, round(tuning, 2)) @ power, norm=np.inf, axis=-2
     )

@@ -63,7 +63,7 @@ class TextEncoder:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             self.model = AutoModel.from_pretrained(self.model_path)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: huggingface_hub rejects the name
             raise FileNotFoundError(
                 f"text model '{cfg.model}' cannot be loaded ({exc}); give a local folder holding a "
                 "BERT-style model (config.json, tokenizer, weights), e.g. --text-model "

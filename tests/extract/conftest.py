@@ -1,0 +1,106 @@
+"""Test media made here: speech (espeak-ng, else a tone), a face video, and broken files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from msa_lib.extract.generate import (
+    blank_frames,
+    espeak_available,
+    face_frames,
+    make_clip,
+    speech,
+    tone,
+)
+from msa_lib.extract.media import write_media
+
+SR = 22050
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    """A folder for the session's generated clips."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def speech_samples() -> np.ndarray:
+    """About 2 s of espeak-ng speech at 22.05 kHz; skips where espeak-ng is absent."""
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed")
+    return speech("this movie was surprisingly good, I loved it", SR)
+
+
+@pytest.fixture(scope="session")
+def face_clip(media_dir) -> Path:
+    """2.0 s, 15 fps, 256x256: the astronaut's face with a voice-like tone (always available)."""
+    y = tone(2.0, SR)
+    return write_media(
+        media_dir / "face.mp4", face_frames(30, 256), fps=15, audio=y, sample_rate=SR
+    )
+
+
+@pytest.fixture(scope="session")
+def speech_clip(media_dir, speech_samples) -> Path:
+    """A face video carrying espeak-ng speech."""
+    return make_clip(media_dir / "speech.mp4", "this movie was surprisingly good").path
+
+
+@pytest.fixture(scope="session")
+def long_tone_clip(media_dir) -> Path:
+    """5 s of tone and grey frames, for the 3-s cap and time windows."""
+    y = tone(5.0, SR, f0=180.0, seed=1)
+    return write_media(
+        media_dir / "long.mp4", blank_frames(50, 64), fps=10, audio=y, sample_rate=SR
+    )
+
+
+@pytest.fixture(scope="session")
+def no_face_clip(media_dir) -> Path:
+    """Grey frames and a tone: a clip with no face."""
+    return write_media(
+        media_dir / "noface.mp4", blank_frames(15, 128), fps=15, audio=tone(1.0, SR), sample_rate=SR
+    )
+
+
+@pytest.fixture(scope="session")
+def no_audio_clip(media_dir) -> Path:
+    """Face frames only, no audio track."""
+    return write_media(media_dir / "noaudio.mp4", face_frames(10, 192), fps=10)
+
+
+@pytest.fixture(scope="session")
+def silent_clip(media_dir) -> Path:
+    """Face frames with an audio track of digital silence."""
+    return write_media(
+        media_dir / "silent.mp4",
+        face_frames(10, 192),
+        fps=10,
+        audio=np.zeros(SR, np.float32),
+        sample_rate=SR,
+    )
+
+
+@pytest.fixture(scope="session")
+def short_audio_clip(media_dir) -> Path:
+    """An audio-only file of 40 ms: shorter than one 2048-sample STFT frame."""
+    return write_media(media_dir / "short.mp4", audio=tone(0.04, SR), sample_rate=SR)
+
+
+@pytest.fixture(scope="session")
+def zero_byte_clip(media_dir) -> Path:
+    """An empty .mp4 file."""
+    p = media_dir / "empty.mp4"
+    p.write_bytes(b"")
+    return p
+
+
+@pytest.fixture(scope="session")
+def corrupt_clip(media_dir) -> Path:
+    """An .mp4 holding random bytes."""
+    p = media_dir / "corrupt.mp4"
+    p.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    return p

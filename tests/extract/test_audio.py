@@ -1,0 +1,92 @@
+"""Audio features (§3.2): the paper's 29 values per frame, averaged, padded to 74."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+
+from msa_lib.config import AudioConfig
+from msa_lib.extract.audio import (
+    extract_audio,
+    feature_names,
+    features_from_samples,
+    frame_features,
+)
+from msa_lib.extract.media import read_audio
+
+SR = 22050
+
+
+def reference_frames(y: np.ndarray) -> np.ndarray:
+    """librosa's own functions called on the waveform, one by one, as the paper lists them."""
+    return np.concatenate(
+        [
+            librosa.feature.mfcc(y=y, sr=SR, n_mfcc=13, n_fft=2048, hop_length=512),
+            librosa.feature.chroma_stft(y=y, sr=SR, n_fft=2048, hop_length=512),
+            librosa.feature.spectral_centroid(y=y, sr=SR, n_fft=2048, hop_length=512),
+            librosa.feature.spectral_rolloff(y=y, sr=SR, n_fft=2048, hop_length=512),
+            librosa.feature.zero_crossing_rate(y, frame_length=2048, hop_length=512),
+            librosa.feature.rhythm.tempo(y=y, sr=SR, hop_length=512, aggregate=None)[None],
+        ]
+    ).T
+
+
+def test_frames_equal_librosa_reference(speech_samples):
+    ours = frame_features(speech_samples)
+    ref = reference_frames(speech_samples)
+    assert ours.shape == ref.shape and ours.shape[1] == 29
+    np.testing.assert_allclose(ours, ref, rtol=1e-3, atol=1e-2)
+
+
+def test_vector_is_mean_padded_to_74(face_clip):
+    r = extract_audio(face_clip, keep_frames=True)
+    assert r.vector.shape == (74,) and r.vector.dtype == np.float32
+    np.testing.assert_allclose(r.vector[:29], r.frames.mean(axis=0), rtol=1e-5)
+    assert np.all(r.vector[29:] == 0) and np.isfinite(r.vector).all()
+    assert len(feature_names()) == 74 and feature_names()[28] == "tempo"
+    assert not any(r.flags.values())
+
+
+def test_first_three_seconds_by_default(long_tone_clip):
+    y = read_audio(long_tone_clip, SR)
+    capped = extract_audio(long_tone_clip)
+    np.testing.assert_allclose(
+        capped.vector, features_from_samples(y[: 3 * SR]).vector, rtol=1e-3, atol=1e-3
+    )
+    whole = extract_audio(long_tone_clip, cfg=AudioConfig(duration=None))
+    assert whole.n_samples > capped.n_samples == 3 * SR
+    assert not np.allclose(whole.vector, capped.vector)
+
+
+def test_window_inside_a_longer_video(long_tone_clip):
+    y = read_audio(long_tone_clip, SR)
+    r = extract_audio(long_tone_clip, start=1.0, end=2.5)
+    assert r.n_samples == int(1.5 * SR)
+    np.testing.assert_allclose(
+        r.vector, features_from_samples(y[SR : int(2.5 * SR)]).vector, rtol=1e-3, atol=1e-2
+    )
+
+
+def test_no_audio_track_gives_nan_and_flag(no_audio_clip):
+    r = extract_audio(no_audio_clip)
+    assert r.flags["no_audio"] and np.isnan(r.vector).all() and r.vector.shape == (74,)
+
+
+def test_silent_audio_is_finite_and_flagged(silent_clip):
+    r = extract_audio(silent_clip)
+    assert r.flags["silent"] and np.isfinite(r.vector).all()
+
+
+def test_audio_shorter_than_one_frame(short_audio_clip):
+    r = extract_audio(short_audio_clip)
+    assert r.flags["too_short"] and np.isnan(r.vector).all()
+    with pytest.raises(ValueError, match="fewer than one frame"):
+        frame_features(np.zeros(100, np.float32))
+
+
+def test_padding_width_follows_config():
+    r = features_from_samples(
+        np.random.default_rng(0).normal(size=SR).astype(np.float32) * 0.1, AudioConfig(pad_to=40)
+    )
+    assert r.vector.shape == (40,)
