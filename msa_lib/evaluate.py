@@ -1,0 +1,222 @@
+"""Evaluation as the field reports it: MAE, Pearson r, Acc-2, F1, Acc-7; bootstrap CIs; seed aggregates.
+
+Conventions (those of the CMU-MOSI/MOSEI literature, e.g. the MMSA toolkit):
+
+- **Acc-2 has-0**: all segments; negative (< 0) against non-negative (>= 0), for labels and
+  predictions alike. **Acc-2 non-0**: segments with a label of exactly 0 are left out; positive
+  (> 0) against negative (< 0). Each comes with its **F1**, weighted by class support.
+- **Acc-7**: labels and predictions clipped to [-3, 3] and rounded to the nearest integer.
+- **r**: Pearson correlation (scipy); undefined (NaN) when the predictions are constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
+
+METRICS = ("mae", "r", "acc2_has0", "f1_has0", "acc2_non0", "f1_non0", "acc7")
+
+
+def _check_pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as 1-d float64 arrays of one length with finite values, or a ValueError."""
+    t = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has {t.size} values, y_pred {p.size}")
+    if t.size < 2:
+        raise ValueError(f"metrics need at least 2 segments, got {t.size}")
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise ValueError(
+            "y_true and y_pred must be finite (unlabelled segments filtered out first)"
+        )
+    return t, p
+
+
+def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Pearson r (scipy); NaN when either side is constant."""
+    t, p = _check_pair(y_true, y_pred)
+    if np.ptp(t) == 0 or np.ptp(p) == 0:
+        return float("nan")
+    return float(stats.pearsonr(t, p).statistic)
+
+
+def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MAE, r, Acc-2 and F1 (has-0 and non-0), Acc-7 of predictions against labels."""
+    t, p = _check_pair(y_true, y_pred)
+    out = {"mae": float(mean_absolute_error(t, p)), "r": pearson(t, p)}
+    out["acc2_has0"] = float(accuracy_score(t >= 0, p >= 0))
+    out["f1_has0"] = float(f1_score(t >= 0, p >= 0, average="weighted"))
+    nz = t != 0
+    if nz.any():
+        out["acc2_non0"] = float(accuracy_score(t[nz] > 0, p[nz] > 0))
+        out["f1_non0"] = float(f1_score(t[nz] > 0, p[nz] > 0, average="weighted"))
+    else:
+        out["acc2_non0"] = out["f1_non0"] = float("nan")
+    out["acc7"] = float(accuracy_score(np.round(np.clip(t, -3, 3)), np.round(np.clip(p, -3, 3))))
+    return out
+
+
+# ----------------------------------------------------------------- bootstrap confidence intervals
+def _mae_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(np.abs(t - p), axis=axis)
+
+
+def _r_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    tc = t - t.mean(axis=axis, keepdims=True)
+    pc = p - p.mean(axis=axis, keepdims=True)
+    den = np.sqrt((tc * tc).sum(axis=axis) * (pc * pc).sum(axis=axis))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (tc * pc).sum(axis=axis) / den, np.nan)
+
+
+def _acc2_non0_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    nz = t != 0
+    correct = ((t > 0) == (p > 0)) & nz
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return correct.sum(axis=axis) / nz.sum(axis=axis)
+
+
+def _acc7_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(np.round(np.clip(t, -3, 3)) == np.round(np.clip(p, -3, 3)), axis=axis)
+
+
+# vectorised statistics for scipy.stats.bootstrap (paired resampling of labels and predictions)
+BOOTSTRAP_STATS: dict[str, Callable] = {
+    "mae": _mae_stat,
+    "r": _r_stat,
+    "acc2_non0": _acc2_non0_stat,
+    "acc7": _acc7_stat,
+}
+
+
+def bootstrap_ci(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    metric: str = "r",
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    method: str = "BCa",
+) -> tuple[float, float, float]:
+    """(estimate, low, high): a paired bootstrap CI of one metric (``scipy.stats.bootstrap``)."""
+    if metric not in BOOTSTRAP_STATS:
+        raise ValueError(f"no bootstrap statistic for '{metric}' (known: {list(BOOTSTRAP_STATS)})")
+    t, p = _check_pair(y_true, y_pred)
+    stat = BOOTSTRAP_STATS[metric]
+    res = stats.bootstrap(
+        (t, p),
+        stat,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method=method,
+        rng=np.random.default_rng(seed),
+    )
+    return (
+        float(stat(t, p)),
+        float(res.confidence_interval.low),
+        float(res.confidence_interval.high),
+    )
+
+
+def metrics_with_ci(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    which: Sequence[str] = ("mae", "r"),
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`metrics` plus ``<metric>_lo`` / ``<metric>_hi`` 95% bootstrap bounds for ``which``."""
+    out = metrics(y_true, y_pred)
+    for m in which:
+        _, lo, hi = bootstrap_ci(y_true, y_pred, m, n_resamples=n_resamples, seed=seed)
+        out[f"{m}_lo"], out[f"{m}_hi"] = lo, hi
+    return out
+
+
+# ----------------------------------------------------------------- aggregation over seeds
+def aggregate_seeds(
+    runs: pd.DataFrame, by: Sequence[str], values: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Mean, standard deviation (ddof 1) and count over seeds: columns ``<v>_mean``, ``<v>_sd``."""
+    cols = [
+        c
+        for c in (values if values is not None else runs.columns)
+        if c not in by and c != "seed" and pd.api.types.is_numeric_dtype(runs[c])
+    ]
+    g = runs.groupby(list(by), sort=False)[cols]
+    mean, sd = g.mean(), g.std(ddof=1)
+    out = pd.concat([mean.add_suffix("_mean"), sd.add_suffix("_sd")], axis=1)[
+        [f"{c}_{s}" for c in cols for s in ("mean", "sd")]
+    ]
+    out.insert(0, "n_seeds", g.size())
+    return out.reset_index()
+
+
+def mean_sd(frame: pd.DataFrame, value: str, digits: int = 3) -> pd.Series:
+    """``"mean ± sd"`` strings from ``<value>_mean`` and ``<value>_sd`` columns."""
+    m, s = frame[f"{value}_mean"], frame[f"{value}_sd"]
+    return pd.Series(
+        [
+            ""
+            if pd.isna(a)
+            else (f"{a:.{digits}f}" if pd.isna(b) else f"{a:.{digits}f} ± {b:.{digits}f}")
+            for a, b in zip(m, s)
+        ],
+        index=frame.index,
+    )
+
+
+# ----------------------------------------------------------------- the paper's printed numbers
+def paper_table1() -> pd.DataFrame:
+    """Table 1 of the paper as printed (MOSEI, pre-extracted features; its own random split)."""
+    rows = [
+        ("A", 0.5678, 0.5574, 0.2604, 0.5423, 0.5656, 0.2703),
+        ("V", 0.5632, 0.5642, 0.2625, 0.4797, 0.5659, 0.3265),
+        ("T", 0.1093, 0.3401, 0.7932, 0.2142, 0.4440, 0.6526),
+        ("A+V", 0.4680, 0.5398, 0.3494, 0.4233, 0.5395, 0.3835),
+        ("A+T", 0.1064, 0.3362, 0.8024, 0.2138, 0.4330, 0.6705),
+        ("T+V", 0.1086, 0.3379, 0.7951, 0.2160, 0.4398, 0.6686),
+        ("T+V+A", 0.1075, 0.3358, 0.7979, 0.2197, 0.4462, 0.6622),
+    ]
+    cols = ["subset", "train_loss", "train_mae", "train_r", "valid_loss", "valid_mae", "valid_r"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ----------------------------------------------------------------- Table 1 layout
+def by_split(
+    runs: pd.DataFrame,
+    values: Sequence[str] = ("loss", "mae", "r"),
+    index: Sequence[str] = ("model", "subset", "seed"),
+) -> pd.DataFrame:
+    """Long runs (one row per split) to one row per run with ``<split>_<value>`` columns."""
+    wide = runs.pivot_table(index=list(index), columns="split", values=list(values), sort=False)
+    wide.columns = [f"{split}_{value}" for value, split in wide.columns]
+    splits = [s for s in ("train", "valid", "test") if s in runs["split"].unique()]
+    return wide[[f"{s}_{v}" for s in splits for v in values]].reset_index()
+
+
+def table1(
+    runs: pd.DataFrame,
+    values: Sequence[str] = ("loss", "mae", "r"),
+    digits: int = 3,
+    paper: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Table 1 layout: model x subset, ``mean ± sd`` over seeds for every split and value.
+
+    With ``paper`` (:func:`paper_table1`), the paper's printed valid MAE and r are put beside.
+    """
+    agg = aggregate_seeds(by_split(runs, values), ["model", "subset"])
+    out = agg[["model", "subset", "n_seeds"]].copy()
+    for c in [c[: -len("_mean")] for c in agg.columns if c.endswith("_mean")]:
+        out[c] = mean_sd(agg, c, digits)
+    if paper is not None:
+        ref = paper.set_index("subset")
+        for c in ("valid_mae", "valid_r"):
+            out[f"paper {c}"] = out["subset"].map(ref[c]).where(out["model"] == "fusion")
+    return out
