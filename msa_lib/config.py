@@ -126,16 +126,22 @@ class TrainConfig:
     plateau_factor: float = 0.7
     plateau_patience: int = 7
     seed: int = 0
+    # Not in the paper; the project's choices, documented in msa_lib/train.py.
+    missing: str = "impute"  # rows with a missing modality: "impute" (training mean) or "drop"
+    min_batch: int = 2  # a last batch smaller than this is skipped (BatchNorm needs >= 2 rows)
+    num_threads: int | None = None  # torch threads for this run (None: leave the setting alone)
 
 
 @dataclass(frozen=True)
 class LossConfig:
     """Losses (§4.1, §3.7): 0.3 * (MSE + MAE) / 2 + 0.7 * (1 - r)^2, or 10 * MSE + 1 * CE."""
 
+    kind: str = "correlation"  # "correlation" (§4.1), "multitask" (§3.7) or "mse"
     w_regression: float = 0.3
     w_correlation: float = 0.7
     alpha_mse: float = 10.0
     beta_ce: float = 1.0
+    eps: float = 1e-8  # below this variance product a batch's r is undefined and taken as 0
 
 
 @dataclass(frozen=True)
