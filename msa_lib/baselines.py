@@ -99,8 +99,10 @@ def late_fusion_runs(
     that trained it alone (default: the subsets of one modality).
     """
     loss_config = loss_config or LossConfig()
-    unimodal = unimodal or {mods[0]: s for s, mods in subsets.items() if len(mods) == 1}
     fusion = predictions[predictions["model"] == "fusion"]
+    trained = set(fusion["subset"])
+    unimodal = unimodal or {mods[0]: s for s, mods in subsets.items() if len(mods) == 1}
+    unimodal = {m: s for m, s in unimodal.items() if s in trained}  # only runs that exist
     rows = []
     for subset, mods in subsets.items():
         if len(mods) < 2 or any(m not in unimodal for m in mods):

@@ -1,0 +1,121 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from msa_lib.evaluate import (
+    aggregate_seeds,
+    bootstrap_ci,
+    by_split,
+    mean_sd,
+    metrics,
+    metrics_with_ci,
+    paper_table1,
+    pearson,
+    table1,
+)
+
+Y_TRUE = np.array([-2, -1, 0, 1, 2, 3], dtype=float)
+Y_PRED = np.array([-1.6, 0.4, 0.2, 1.4, 2.6, 2.4])
+
+
+def test_metrics_against_hand_computation():
+    m = metrics(Y_TRUE, Y_PRED)
+    assert m["mae"] == pytest.approx(3.6 / 6)
+    tc, pc = Y_TRUE - Y_TRUE.mean(), Y_PRED - Y_PRED.mean()
+    assert m["r"] == pytest.approx((tc @ pc) / np.sqrt((tc @ tc) * (pc @ pc)))
+    # has-0: y >= 0 vs p >= 0 -> only segment 1 (-1 vs 0.4) is wrong
+    assert m["acc2_has0"] == pytest.approx(5 / 6)
+    # non-0: segment 2 (label 0) left out; 4 of 5 right
+    assert m["acc2_non0"] == pytest.approx(4 / 5)
+    # weighted F1 (non-0): negatives F1 2/3 (support 2), positives 6/7 (support 3)
+    assert m["f1_non0"] == pytest.approx((2 * 2 / 3 + 3 * 6 / 7) / 5)
+    # Acc-7: rounded predictions [-2, 0, 0, 1, 3, 2] against [-2, -1, 0, 1, 2, 3]
+    assert m["acc7"] == pytest.approx(3 / 6)
+
+
+def test_acc7_clips_to_range():
+    m = metrics(np.array([3.0, -3.0]), np.array([5.2, -4.0]))
+    assert m["acc7"] == 1.0
+
+
+def test_constant_prediction_r_is_nan_not_error():
+    m = metrics(Y_TRUE, np.zeros(6))
+    assert np.isnan(m["r"]) and m["mae"] == pytest.approx(np.abs(Y_TRUE).mean())
+    assert np.isnan(pearson(Y_TRUE, np.ones(6)))
+
+
+def test_bad_metric_inputs():
+    with pytest.raises(ValueError, match="6 values, y_pred 5"):
+        metrics(Y_TRUE, Y_PRED[:5])
+    with pytest.raises(ValueError, match="finite"):
+        metrics(Y_TRUE, np.r_[Y_PRED[:5], np.nan])
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics([1.0], [1.0])
+
+
+def test_bootstrap_ci_brackets_estimate_and_is_seeded():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-3, 3, 300)
+    p = y + rng.normal(0, 1.0, 300)
+    est, lo, hi = bootstrap_ci(y, p, "r", n_resamples=500, seed=1)
+    assert lo < est < hi and 0.7 < lo and hi < 0.95
+    assert est == pytest.approx(np.corrcoef(y, p)[0, 1])
+    assert bootstrap_ci(y, p, "r", n_resamples=500, seed=1) == (est, lo, hi)
+    est, lo, hi = bootstrap_ci(y, p, "mae", n_resamples=500)
+    assert lo < est < hi and est == pytest.approx(np.abs(y - p).mean())
+    # a bigger sample gives a narrower interval
+    y2 = rng.uniform(-3, 3, 3000)
+    _, lo2, hi2 = bootstrap_ci(y2, y2 + rng.normal(0, 1.0, 3000), "mae", n_resamples=500)
+    assert hi2 - lo2 < hi - lo
+    with pytest.raises(ValueError, match="no bootstrap statistic for 'f1'"):
+        bootstrap_ci(y, p, "f1")
+
+
+def test_metrics_with_ci_keys():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-3, 3, 100)
+    m = metrics_with_ci(y, y + rng.normal(0, 1, 100), ("r", "acc7"), n_resamples=200)
+    assert m["r_lo"] < m["r"] < m["r_hi"]
+    assert m["acc7_lo"] <= m["acc7"] <= m["acc7_hi"]
+
+
+def runs_frame():
+    rows = []
+    for seed, (tr, te) in enumerate([(1.0, 4.0), (2.0, 5.0), (3.0, 9.0)]):
+        rows.append({"model": "fusion", "subset": "T", "seed": seed, "split": "train", "r": tr})
+        rows.append({"model": "fusion", "subset": "T", "seed": seed, "split": "test", "r": te})
+    rows.append({"model": "ridge", "subset": "T", "seed": 0, "split": "train", "r": 0.5})
+    rows.append({"model": "ridge", "subset": "T", "seed": 0, "split": "test", "r": 0.25})
+    return pd.DataFrame(rows)
+
+
+def test_aggregate_over_seeds_mean_and_sd():
+    wide = by_split(runs_frame(), ("r",))
+    assert list(wide.columns) == ["model", "subset", "seed", "train_r", "test_r"]
+    agg = aggregate_seeds(wide, ["model", "subset"]).set_index("model")
+    assert agg.loc["fusion", "train_r_mean"] == 2.0
+    assert agg.loc["fusion", "train_r_sd"] == pytest.approx(1.0)
+    assert agg.loc["fusion", "test_r_mean"] == 6.0
+    assert agg.loc["fusion", "test_r_sd"] == pytest.approx(np.sqrt(7.0))
+    assert agg.loc["fusion", "n_seeds"] == 3 and agg.loc["ridge", "n_seeds"] == 1
+    assert np.isnan(agg.loc["ridge", "test_r_sd"])
+
+
+def test_table1_layout_and_paper_columns():
+    tab = table1(runs_frame(), values=("r",), digits=2, paper=paper_table1())
+    fusion = tab[tab.model == "fusion"].iloc[0]
+    assert fusion["train_r"] == "2.00 ± 1.00"
+    assert fusion["paper valid_r"] == pytest.approx(0.6526)
+    ridge = tab[tab.model == "ridge"].iloc[0]
+    assert ridge["test_r"] == "0.25" and np.isnan(ridge["paper valid_r"])
+
+
+def test_mean_sd_format():
+    f = pd.DataFrame({"x_mean": [1.23456, np.nan], "x_sd": [0.1, np.nan]})
+    assert mean_sd(f, "x", 2).tolist() == ["1.23 ± 0.10", ""]
+
+
+def test_paper_table1_has_seven_subsets():
+    p = paper_table1()
+    assert p["subset"].tolist() == ["A", "V", "T", "A+V", "A+T", "T+V", "T+V+A"]
+    assert p.loc[p.subset == "T", "valid_r"].item() == 0.6526

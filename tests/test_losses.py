@@ -1,0 +1,90 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from msa_lib.config import LossConfig
+from msa_lib.losses import (
+    compute_loss,
+    correlation_loss,
+    multitask_loss,
+    pearson_r,
+    sentiment_classes,
+)
+from msa_lib.models import FusionOutput
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def test_correlation_loss_hand_checked():
+    # MSE = MAE = 1/3; r = 3 / sqrt(2 * 14/3) (centred: [-1, 0, 1] and [-4/3, -1/3, 5/3])
+    loss = correlation_loss(t(1, 2, 3), t(1, 2, 4))
+    r = 3 / math.sqrt(28 / 3)
+    expected = 0.3 * (1 / 3 + 1 / 3) / 2 + 0.7 * (1 - r) ** 2
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_perfect_and_inverted_predictions():
+    y = t(-1, 0, 1)
+    assert correlation_loss(y, y).item() == pytest.approx(0.0, abs=1e-7)
+    # r = -1, MSE = 8/3, MAE = 4/3: 0.3 * 2 + 0.7 * 4
+    assert correlation_loss(-y, y).item() == pytest.approx(3.4, rel=1e-6)
+
+
+def test_constant_batch_gives_r_zero_and_finite_gradient():
+    pred = t(0.5, 0.5, 0.5).requires_grad_()
+    loss = correlation_loss(pred, t(1, 2, 3))
+    # r undefined -> 0: 0.3 * (8.75/3 + 1.5) / 2 + 0.7
+    assert loss.item() == pytest.approx(0.15 * (8.75 / 3 + 1.5) + 0.7, rel=1e-6)
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+    # constant labels, and a batch of one
+    for p, y in ((t(1, 2, 3), t(2, 2, 2)), (t(1.0), t(2.0))):
+        p = p.clone().requires_grad_()
+        loss = correlation_loss(p, y)
+        loss.backward()
+        assert torch.isfinite(loss) and torch.isfinite(p.grad).all()
+        assert pearson_r(p.detach(), y).item() == 0.0
+
+
+def test_pearson_matches_numpy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=50), rng.normal(size=50)
+    r = pearson_r(torch.tensor(a), torch.tensor(b)).item()
+    assert r == pytest.approx(np.corrcoef(a, b)[0, 1], rel=1e-9)
+    with pytest.raises(ValueError, match="1-d"):
+        pearson_r(torch.zeros(3), torch.zeros(4))
+
+
+def test_loss_weights_come_from_config():
+    cfg = LossConfig(w_regression=1.0, w_correlation=0.0)
+    assert correlation_loss(t(1, 2, 3), t(1, 2, 4), cfg).item() == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_multitask_loss_hand_checked():
+    out = FusionOutput(score=t(0, 1), logits=torch.zeros(2, 2))
+    # 10 * MSE (0.5) + CE of uniform logits over 2 classes (ln 2)
+    loss = multitask_loss(out, t(0, 2))
+    assert loss.item() == pytest.approx(10 * 0.5 + math.log(2), rel=1e-6)
+    cfg = LossConfig(kind="multitask")
+    assert compute_loss(out, t(0, 2), cfg).item() == pytest.approx(loss.item())
+    with pytest.raises(ValueError, match="classification head"):
+        multitask_loss(FusionOutput(t(0, 1), None), t(0, 2))
+
+
+def test_sentiment_classes():
+    y = t(-3, -0.4, 0, 0.6, 2.4, 3)
+    assert sentiment_classes(y, 2).tolist() == [0, 0, 1, 1, 1, 1]
+    assert sentiment_classes(y, 3).tolist() == [0, 0, 1, 2, 2, 2]
+    assert sentiment_classes(y, 7).tolist() == [0, 3, 3, 4, 5, 6]
+    assert sentiment_classes(y, 5).tolist() == [0, 2, 2, 3, 4, 4]
+    with pytest.raises(ValueError, match="n_classes=4"):
+        sentiment_classes(y, 4)
+
+
+def test_unknown_loss_kind():
+    with pytest.raises(ValueError, match="unknown loss kind 'huber'"):
+        compute_loss(FusionOutput(t(0, 1), None), t(0, 1), LossConfig(kind="huber"))
