@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-COMMAND_MODULES = ("msa_lib.cli_data", "msa_lib.book", "msa_lib.extract.corpus")
+COMMAND_MODULES = ("msa_lib.cli_data", "msa_lib.book", "msa_lib.extract.corpus", "msa_lib.train")
 
 
 def build_parser() -> argparse.ArgumentParser:

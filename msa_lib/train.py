@@ -23,6 +23,7 @@ Choices the paper leaves open, made here:
 
 from __future__ import annotations
 
+import argparse
 import copy
 import dataclasses
 import logging
@@ -590,3 +591,106 @@ def time_epochs(
     return history[["epoch", "seconds"]].assign(
         n_train=n_train, n_valid=n_valid, num_threads=num_threads
     )
+
+
+# ----------------------------------------------------------------- command line
+CORPUS_CHOICES = ("mosi-bclstm", "mosei", "mosi")
+
+
+def load_features(
+    data_dir: str | None, corpus: str | None, features: str | None, holdout: float, seed: int
+) -> dict[str, FeatureSet]:
+    """Train/valid/test splits from a FeatureSet file or a corpus of the data folder."""
+    if features:
+        fs = FeatureSet.load(features)
+    else:
+        from msa_lib.data import open_data
+
+        folder = open_data(data_dir)
+        fs = folder.bclstm() if corpus == "mosi-bclstm" else folder.features(corpus)[0]
+    if not (fs.split == "valid").any():  # e.g. the bc-LSTM split: hold out whole train videos
+        return fold_splits(fs, holdout=holdout, seed=seed)
+    return fold_splits(fs)
+
+
+def _cli_train(args: argparse.Namespace) -> int:
+    from msa_lib.cli import print_json
+
+    splits = load_features(args.data_dir, args.corpus, args.features, args.holdout, args.seed)
+    cfg = TrainConfig(seed=args.seed, max_epochs=args.max_epochs, num_threads=args.threads)
+    trained, history = fit(
+        ModelConfig(n_classes=args.classes),
+        cfg,
+        splits["train"],
+        splits["valid"],
+        LossConfig(kind=args.loss),
+        args.modalities,
+        progress=True,
+    )
+    path = save_model(trained, args.out)
+    if args.history:
+        history.to_csv(args.history, index=False)
+    scores = evaluate_model(trained, {k: splits[k] for k in ("train", "valid")})
+    print_json(
+        {
+            "checkpoint": path,
+            "modalities": trained.modalities,
+            "epochs": len(history),
+            "best_epoch": trained.best_epoch,
+            "input_counts": trained.input_counts,
+            "scores": scores.set_index("split").to_dict("index"),
+        }
+    )
+    return 0
+
+
+def _cli_evaluate(args: argparse.Namespace) -> int:
+    from msa_lib.cli import print_json
+    from msa_lib.evaluate import metrics_with_ci
+
+    trained = load_model(args.model)
+    splits = load_features(args.data_dir, args.corpus, args.features, args.holdout, args.seed)
+    fs = splits[args.split]
+    pred = predict(trained, fs)
+    ok = ~np.isnan(fs.label)
+    out = metrics_with_ci(fs.label[ok], pred[ok], n_resamples=args.resamples)
+    print_json({"checkpoint": args.model, "split": args.split, "n": int(ok.sum()), **out})
+    return 0
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir", default=None, help="data folder (default: $MSA_DATA_DIR or synthetic)"
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--corpus", choices=CORPUS_CHOICES, default="mosi-bclstm")
+    src.add_argument("--features", help="a FeatureSet file (.h5) instead of a corpus")
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=0.15,
+        help="share of train videos held out when there is no valid fold",
+    )
+    p.add_argument("--seed", type=int, default=0, help="training seed and hold-out seed")
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    """Add ``msa train`` and ``msa evaluate``."""
+    p = sub.add_parser(
+        "train", help="train the fusion model (paper's recipe) and save a checkpoint"
+    )
+    _data_args(p)
+    p.add_argument("--modalities", nargs="+", default=None, help="default: every modality")
+    p.add_argument("--max-epochs", type=int, default=TrainConfig.max_epochs)
+    p.add_argument("--loss", choices=("correlation", "multitask", "mse"), default="correlation")
+    p.add_argument("--classes", type=int, default=0, help="classification head size (multitask)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument("--out", required=True, help="checkpoint file to write")
+    p.add_argument("--history", default=None, help="CSV file for the per-epoch history")
+    p.set_defaults(func=_cli_train)
+    e = sub.add_parser("evaluate", help="score a checkpoint on one split, with bootstrap 95%% CIs")
+    _data_args(e)
+    e.add_argument("--model", required=True, help="checkpoint written by msa train")
+    e.add_argument("--split", choices=("train", "valid", "test"), default="test")
+    e.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    e.set_defaults(func=_cli_evaluate)
