@@ -209,7 +209,7 @@ def table1(
 ) -> pd.DataFrame:
     """Table 1 layout: model x subset, ``mean ± sd`` over seeds for every split and value.
 
-    With ``paper`` (:func:`paper_table1`), the paper's printed valid MAE and r are put beside.
+    With ``paper`` (:func:`paper_table1`), the paper's printed validation loss, MAE and r are put beside.
     """
     agg = aggregate_seeds(by_split(runs, values), ["model", "subset"])
     out = agg[["model", "subset", "n_seeds"]].copy()
@@ -217,6 +217,28 @@ def table1(
         out[c] = mean_sd(agg, c, digits)
     if paper is not None:
         ref = paper.set_index("subset")
-        for c in ("valid_mae", "valid_r"):
+        for c in ("valid_loss", "valid_mae", "valid_r"):
             out[f"paper {c}"] = out["subset"].map(ref[c]).where(out["model"] == "fusion")
     return out
+
+
+# ----------------------------------------------------------------- diagnosing the scale of predictions
+def scale_diagnostics(
+    y_valid: np.ndarray, p_valid: np.ndarray, y_test: np.ndarray, p_test: np.ndarray
+) -> dict[str, float]:
+    """How much of a model's test MAE is the scale of its predictions rather than their order.
+
+    ``sd_ratio`` is sd(predictions) / sd(labels) on test; a line ``a * p + b`` fitted on the
+    validation split (least squares, so test is not used to fit it) rescales the test predictions,
+    and ``mae_rescaled`` is their MAE. r is unchanged by such a line (for ``a > 0``).
+    """
+    tv, pv = _check_pair(y_valid, p_valid)
+    tt, pt = _check_pair(y_test, p_test)
+    a, b = np.polyfit(pv, tv, 1)
+    return {
+        "sd_ratio": float(pt.std() / tt.std()),
+        "slope": float(a),
+        "intercept": float(b),
+        "mae": float(np.abs(tt - pt).mean()),
+        "mae_rescaled": float(np.abs(tt - (a * pt + b)).mean()),
+    }

@@ -11,6 +11,7 @@ from msa_lib.evaluate import (
     metrics_with_ci,
     paper_table1,
     pearson,
+    scale_diagnostics,
     table1,
 )
 
@@ -119,3 +120,15 @@ def test_paper_table1_has_seven_subsets():
     p = paper_table1()
     assert p["subset"].tolist() == ["A", "V", "T", "A+V", "A+T", "T+V", "T+V+A"]
     assert p.loc[p.subset == "T", "valid_r"].item() == 0.6526
+
+
+def test_scale_diagnostics_recovers_a_compressed_scale():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-3, 3, 400)
+    p = 0.5 * y + 0.2 + rng.normal(0, 0.05, 400)  # right order, half the spread, shifted
+    d = scale_diagnostics(y[:200], p[:200], y[200:], p[200:])
+    assert d["slope"] == pytest.approx(2.0, rel=0.05) and d["intercept"] == pytest.approx(
+        -0.4, abs=0.05
+    )
+    assert d["sd_ratio"] == pytest.approx(0.5, rel=0.05)
+    assert d["mae_rescaled"] < 0.2 < d["mae"]

@@ -290,3 +290,27 @@ def test_ridge_and_late_fusion(problem):
     ) / 2
     got = late[(late.split == "test")].iloc[0]
     assert got["mae"] == pytest.approx(np.abs(problem["test"].label - want).mean(), rel=1e-6)
+
+
+def test_cli_train_and_evaluate(tmp_path, capsys):
+    import json
+
+    from msa_lib.cli import main
+
+    features = make_problem().save(tmp_path / "f.h5")
+    ckpt = tmp_path / "m.pt"
+    args = ["--features", str(features), "--max-epochs", "2", "--threads", "1"]
+    assert main(["train", *args, "--modalities", "text", "audio", "--out", str(ckpt)]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert trained["modalities"] == ["text", "audio"] and trained["epochs"] == 2
+    assert set(trained["scores"]) == {"train", "valid"}  # the test split is not scored by training
+    assert (
+        main(["evaluate", "--features", str(features), "--model", str(ckpt), "--resamples", "100"])
+        == 0
+    )
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["split"] == "test" and scored["n"] == 60
+    assert scored["r_lo"] <= scored["r"] <= scored["r_hi"]
+    # a modality the file does not have: a clear error, exit status 2
+    assert main(["train", *args, "--modalities", "face", "--out", str(ckpt)]) == 2
+    assert "modality ['face'] is not in the FeatureSet" in capsys.readouterr().err
