@@ -112,3 +112,25 @@ def make_clip(
     frames = face_frames(n, size, seed) if face else blank_frames(n, size)
     write_media(path, frames, fps=fps, audio=y, sample_rate=sample_rate)
     return GeneratedClip(Path(path), text, how, "skimage astronaut" if face else "none")
+
+
+def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> tuple[list, str]:
+    """The clips a chapter shows: the data folder's real MOSI clips, else ``n`` generated ones.
+
+    Returns the segments (with transcripts, labels and folds from the corpus table) and a phrase
+    saying what they are, for captions. Generated clips speak the corpus's first transcripts.
+    """
+    from msa_lib.extract.corpus import Segment, plan_clips
+
+    table = folder.segments("mosi")
+    clips = folder.raw_clips("mosi")
+    if clips:
+        return plan_clips(clips, table), "real CMU-MOSI clips"
+    workdir = Path(workdir)
+    segs, how = [], set()
+    for i, row in enumerate(table.head(n).itertuples(index=False)):
+        text = " ".join(str(row.text).lower().split()[:12]) or "this movie was good"
+        clip = make_clip(workdir / f"generated_{i}.mp4", text=text, seed=i, face=True)
+        how.add(clip.speech)
+        segs.append(Segment(f"generated_{i}", f"generated_{i}", str(clip.path), text=text))
+    return segs, f"GENERATED clips ({', '.join(sorted(how))} speech, scikit-image astronaut face)"

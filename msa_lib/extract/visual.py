@@ -129,13 +129,13 @@ def geometry(landmarks: np.ndarray, pair: tuple[int, int] = FACE_WIDTHS["paper"]
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Silence MediaPipe's C++ start-up chatter (printed on fd 2, beyond Python's reach)."""
+    fd = 2  # the process's stderr, also under Jupyter (whose sys.stderr is no file)
+    sys.stderr.flush()
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
+        saved = os.dup(fd)
+    except OSError:
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), fd)
@@ -164,6 +164,7 @@ class FaceLandmarker:
         with _quiet_native_stderr():
             self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ms = -1
+        self._calls = 0
 
     def detect(self, rgb: np.ndarray, time_s: float) -> np.ndarray | None:
         """Landmarks ``[478, 3]`` in pixel units of the first face, or None when none is found."""
@@ -171,7 +172,12 @@ class FaceLandmarker:
         self._last_ms = ms
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        result = self._landmarker.detect_for_video(image, ms)
+        self._calls += 1
+        if self._calls == 1:  # the first call also prints start-up chatter
+            with _quiet_native_stderr():
+                result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect_for_video(image, ms)
         if not result.face_landmarks:
             return None
         h, w = rgb.shape[:2]

