@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -460,7 +462,56 @@ class GridResult:
     predictions: pd.DataFrame  # model, subset, seed, split, segment_id, label, pred
 
 
+def run_key(
+    splits: Mapping[str, FeatureSet],
+    modalities: Sequence[str],
+    seed: int,
+    configs: Sequence[object],
+) -> str:
+    """A hash of everything a run depends on: data, modalities, seed, configs and this code."""
+    h = hashlib.sha256()
+    for name in ("models.py", "losses.py", "train.py", "evaluate.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    h.update(
+        json.dumps([list(modalities), seed, [dataclasses.asdict(c) for c in configs]]).encode()
+    )
+    for name, fs in splits.items():
+        h.update(name.encode())
+        for arr in (fs.segment_id.astype("U"), fs.label, *(fs.features[m] for m in modalities)):
+            h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()[:20]
+
+
 def _one_run(
+    splits: Mapping[str, FeatureSet],
+    subset: str,
+    modalities: Sequence[str],
+    seed: int,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    loss_config: LossConfig,
+    cache_file: Path | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Train one configuration and score it once on every split; reuse or write ``cache_file``."""
+    if cache_file is not None and cache_file.is_file():
+        return pd.read_pickle(cache_file)
+    result = _train_and_score(
+        splits, subset, modalities, seed, model_config, train_config, loss_config
+    )
+    if cache_file is not None:  # atomically, so an interrupted grid resumes from whole runs
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=cache_file.name + ".", dir=cache_file.parent)
+        os.close(fd)
+        try:
+            pd.to_pickle(result, tmp)
+            os.replace(tmp, cache_file)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return result
+
+
+def _train_and_score(
     splits: Mapping[str, FeatureSet],
     subset: str,
     modalities: Sequence[str],
@@ -502,34 +553,43 @@ def run_grid(
     loss_config: LossConfig = LossConfig(),
     n_jobs: int = 1,
     progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> GridResult:
     """Train every (subset, seed) on ``splits['train']``, select on 'valid', score every split.
 
     With ``n_jobs > 1`` runs go to that many worker processes (joblib), one torch thread each:
     this model's small matrices gain little from threads, much from running side by side.
     Results do not depend on ``n_jobs`` (each run seeds itself; one thread per run).
+    With ``cache_dir``, each finished run is stored there under a hash of its data, settings and
+    the training code (:func:`run_key`), so an interrupted grid resumes where it stopped.
     """
     for need in ("train", "valid"):
         if need not in splits:
             raise ValueError(f"run_grid needs a '{need}' split; got {list(splits)}")
     if n_jobs > 1 or train_config.num_threads is None:
         train_config = dataclasses.replace(train_config, num_threads=1)
-    jobs = [(s, tuple(m), seed) for s, m in subsets.items() for seed in seeds]
     args = (model_config, train_config, loss_config)
+    jobs = []
+    for s, m in subsets.items():
+        for seed in seeds:
+            cache = None
+            if cache_dir is not None:
+                cache = Path(cache_dir) / f"run-{run_key(splits, m, seed, args)}.pkl"
+            jobs.append((s, tuple(m), seed, cache))
     bar = tqdm(total=len(jobs), desc="runs", disable=not progress)
     parts: list[dict[str, pd.DataFrame]] = []
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
         gen = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_one_run)(splits, s, m, seed, *args) for s, m, seed in jobs
+            delayed(_one_run)(splits, s, m, seed, *args, cache) for s, m, seed, cache in jobs
         )
         for part in gen:
             parts.append(part)
             bar.update()
     else:
-        for s, m, seed in jobs:
-            parts.append(_one_run(splits, s, m, seed, *args))
+        for s, m, seed, cache in jobs:
+            parts.append(_one_run(splits, s, m, seed, *args, cache))
             bar.update()
     bar.close()
     order = {s: i for i, s in enumerate(subsets)}

@@ -314,3 +314,22 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     # a modality the file does not have: a clear error, exit status 2
     assert main(["train", *args, "--modalities", "face", "--out", str(ckpt)]) == 2
     assert "modality ['face'] is not in the FeatureSet" in capsys.readouterr().err
+
+
+def test_grid_resumes_from_its_cache(problem, tmp_path, monkeypatch):
+    import msa_lib.train as train_mod
+
+    subsets = {"T": ("text",)}
+    cfg = dataclasses.replace(FAST, max_epochs=1)
+    first = run_grid(problem, subsets, [0], train_config=cfg, progress=False, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("run-*.pkl"))) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached run was trained again")
+
+    monkeypatch.setattr(train_mod, "_train_and_score", no_training)
+    again = run_grid(problem, subsets, [0], train_config=cfg, progress=False, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first.runs, again.runs)
+    # a different setting is a different run: it trains (here: fails loudly)
+    with pytest.raises(AssertionError, match="trained again"):
+        run_grid(problem, subsets, [1], train_config=cfg, progress=False, cache_dir=tmp_path)
