@@ -549,8 +549,13 @@ for subset in SUBSETS:
         f"- {subset}: r {s.loc[subset, ('test_r', 'fusion')]:.3f} ({s.loc[subset, ('test_r', 'ridge')]:.3f}), "
         f"MAE {s.loc[subset, ('test_mae', 'fusion')]:.3f} ({s.loc[subset, ('test_mae', 'ridge')]:.3f})"
     )
+epoch_note = (
+    f"{epoch_seconds:.2f} s (target 1 s)"
+    if np.isfinite(epoch_seconds)
+    else "not measured in this run (timing_epochs = 0)"
+)
 lines.append(
-    f"\n**Epoch time**, MOSEI-sized input, one thread: {epoch_seconds:.2f} s (target 1 s). "
+    f"\n**Epoch time**, MOSEI-sized input, one thread: {epoch_note}. "
     f"Whole chapter: {time.perf_counter() - chapter_start:.0f} s."
 )
 display(Markdown("\n".join(lines)))
