@@ -39,3 +39,34 @@ def save_table(df: pd.DataFrame, name: str, results_dir: str | Path, source: str
     path.parent.mkdir(parents=True, exist_ok=True)
     df.assign(data_source=source).to_csv(path, index=False)
     return path
+
+
+def plot_learning_curves(histories: pd.DataFrame, subsets, title: str, source: str) -> plt.Figure:
+    """Training loss, validation loss and validation r per epoch, every seed; stars: kept epoch."""
+    h = histories[histories["subset"].isin(subsets)]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, col in zip(axes, ("train_loss", "valid_loss", "valid_r")):
+        sns.lineplot(
+            data=h, x="epoch", y=col, hue="subset", units="seed", estimator=None, lw=0.8, ax=ax
+        )
+        best = h[h["best"]]
+        ax.scatter(best["epoch"], best[col], marker="*", s=60, color="k", zorder=3)
+        ax.set_title(col.replace("_", " "))
+        if col != "valid_r":
+            ax.get_legend().remove()
+    fig.suptitle(caption(title, source), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pred_vs_true(predictions: pd.DataFrame, title: str, source: str) -> plt.Figure:
+    """Predicted against true sentiment, one panel per model (rows: label, pred, model)."""
+    g = sns.FacetGrid(predictions, col="model", height=3.6)
+    g.map_dataframe(sns.scatterplot, x="label", y="pred", s=10, alpha=0.5)
+    for ax in g.axes.flat:
+        ax.plot([-3, 3], [-3, 3], ls="--", c="grey", lw=1)
+        ax.set_xlim(-3.2, 3.2)
+        ax.set_xlabel("true sentiment")
+        ax.set_ylabel("predicted")
+    g.figure.suptitle(caption(title, source), fontsize=10, y=1.04)
+    return g.figure

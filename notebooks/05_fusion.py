@@ -53,17 +53,34 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-from msa_lib.baselines import late_fusion_runs, ridge_runs
+from msa_lib.baselines import ridge_runs
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import open_data, open_synthetic
-from msa_lib.evaluate import bootstrap_ci, by_split, paper_table1, scale_diagnostics, table1
+from msa_lib.evaluate import paper_table1
+from msa_lib.experiments import (
+    ci_table,
+    fold_predictions,
+    fusion_vs_ridge_note,
+    oracle_r,
+    run_table1,
+    scale_table,
+    subset_lines,
+    summarise_test,
+)
 from msa_lib.models import FusionModel, count_parameters
-from msa_lib.plots import caption, save_figure, save_table, setup_style, source_tag
-from msa_lib.train import SUBSETS, fold_splits, run_grid, time_epochs
+from msa_lib.plots import (
+    caption,
+    plot_learning_curves,
+    plot_pred_vs_true,
+    save_figure,
+    save_table,
+    setup_style,
+    source_tag,
+)
+from msa_lib.train import SUBSETS, fold_splits, time_epochs
 
 torch.set_num_threads(2)
 setup_style()
@@ -116,130 +133,6 @@ display(
     )
 )
 display(paper_table1())
-
-
-# %% [markdown]
-# The helpers below only lay results out; everything they show is computed by `msa_lib`.
-
-
-# %%
-def run_table(splits, name, source):
-    """Fusion grid + ridge + late fusion on one set of splits; saves and returns the pieces."""
-    t0 = time.perf_counter()
-    grid = run_grid(
-        splits,
-        SUBSETS,
-        seeds,
-        model_config,
-        train_config,
-        loss_config,
-        n_jobs,
-        progress=progress,
-        cache_dir=None if cache_dir is None else f"{cache_dir}/{name}",
-    )
-    ridge, ridge_pred = ridge_runs(splits, SUBSETS, loss_config)
-    late = late_fusion_runs(grid.predictions, SUBSETS, loss_config=loss_config)
-    runs = pd.concat([grid.runs, ridge, late], ignore_index=True)
-    tab = table1(runs, paper=paper_table1())
-    save_table(tab, f"table1_{name}", results_dir, source)
-    save_table(runs, f"table1_{name}_runs", results_dir, source)
-    seconds = time.perf_counter() - t0
-    return grid, runs, tab, ridge_pred, seconds
-
-
-def summarise_test(runs):
-    """Test r and MAE per model and subset, mean over seeds."""
-    wide = by_split(runs[runs["split"] == "test"], ("r", "mae"))
-    return (
-        wide.groupby(["model", "subset"], sort=False)[["test_r", "test_mae"]]
-        .mean()
-        .unstack("model")
-        .reindex(list(SUBSETS))
-    )
-
-
-def ci_table(grid, ridge_pred, seed):
-    """95% bootstrap CIs of test r and MAE for one seed's fusion model and the ridge."""
-    rows = []
-    preds = pd.concat([grid.predictions[grid.predictions["seed"] == seed], ridge_pred])
-    for (model, subset), g in preds[preds["split"] == "test"].groupby(
-        ["model", "subset"], sort=False
-    ):
-        row = {"model": model, "subset": subset}
-        for metric in ("r", "mae"):
-            est, lo, hi = bootstrap_ci(
-                g["label"], g["pred"], metric, n_resamples=bootstrap_resamples
-            )
-            row[f"test {metric} [95% CI]"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def plot_curves(grid, subsets, title, source):
-    """Learning curves: training loss, validation loss and validation r per epoch, every seed."""
-    h = grid.histories[grid.histories["subset"].isin(subsets)]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, col in zip(axes, ("train_loss", "valid_loss", "valid_r")):
-        sns.lineplot(
-            data=h, x="epoch", y=col, hue="subset", units="seed", estimator=None, lw=0.8, ax=ax
-        )
-        best = h[h["best"]]
-        ax.scatter(best["epoch"], best[col], marker="*", s=60, color="k", zorder=3)
-        ax.set_title(col.replace("_", " "))
-        if col != "valid_r":
-            ax.get_legend().remove()
-    fig.suptitle(caption(title, source), fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_scatter(grid, ridge_pred, subset, seed, title, source):
-    """Predicted against true sentiment on the test split, fusion model and ridge."""
-    p = pd.concat([grid.predictions[grid.predictions["seed"] == seed], ridge_pred])
-    p = p[(p["split"] == "test") & (p["subset"] == subset)]
-    g = sns.FacetGrid(p, col="model", height=3.6)
-    g.map_dataframe(sns.scatterplot, x="label", y="pred", s=10, alpha=0.5)
-    for ax in g.axes.flat:
-        ax.plot([-3, 3], [-3, 3], ls="--", c="grey", lw=1)
-        ax.set_xlim(-3.2, 3.2)
-        ax.set_xlabel("true sentiment")
-        ax.set_ylabel("predicted")
-    g.figure.suptitle(caption(title, source), fontsize=10, y=1.04)
-    return g.figure
-
-
-def scale_table(grid, ridge_pred):
-    """sd(pred)/sd(label) and test MAE before/after a validation-fitted rescaling, per model."""
-    preds = pd.concat([grid.predictions, ridge_pred])
-    rows = []
-    for (model, subset, seed), g in preds.groupby(["model", "subset", "seed"], sort=False):
-        v, t = g[g["split"] == "valid"], g[g["split"] == "test"]
-        d = scale_diagnostics(v["label"], v["pred"], t["label"], t["pred"])
-        rows.append({"model": model, "subset": subset, "seed": seed, **d})
-    out = pd.DataFrame(rows).groupby(["model", "subset"], sort=False)
-    return out[["sd_ratio", "mae", "mae_rescaled"]].mean().unstack("model").reindex(list(SUBSETS))
-
-
-def compare_note(summary, scales):
-    """A few sentences comparing the fusion model with the ridge, from the computed numbers."""
-    d_r = summary[("test_r", "fusion")] - summary[("test_r", "ridge")]
-    d_mae = summary[("test_mae", "fusion")] - summary[("test_mae", "ridge")]
-    late = summary[("test_r", "late fusion")].dropna()
-    joint = summary.loc[late.index, ("test_r", "fusion")]
-    return (
-        f"- Test r, fusion minus ridge: from {d_r.min():+.3f} to {d_r.max():+.3f} across the seven "
-        f"subsets (mean {d_r.mean():+.3f}); the fusion model is better on {int((d_r > 0).sum())} of 7.\n"
-        f"- Test MAE, fusion minus ridge: from {d_mae.min():+.3f} to {d_mae.max():+.3f} "
-        f"(mean {d_mae.mean():+.3f}); lower for the fusion model on {int((d_mae < 0).sum())} of 7.\n"
-        f"- Spread of the fusion model's test predictions relative to the labels' (sd ratio): "
-        f"{scales[('sd_ratio', 'fusion')].min():.2f} to {scales[('sd_ratio', 'fusion')].max():.2f} "
-        f"(ridge {scales[('sd_ratio', 'ridge')].min():.2f} to {scales[('sd_ratio', 'ridge')].max():.2f}). "
-        f"Rescaled by a line fitted on validation, its mean test MAE goes from "
-        f"{scales[('mae', 'fusion')].mean():.3f} to {scales[('mae_rescaled', 'fusion')].mean():.3f} "
-        f"(ridge: {scales[('mae', 'ridge')].mean():.3f} to {scales[('mae_rescaled', 'ridge')].mean():.3f}).\n"
-        f"- Joint training against late fusion of the unimodal models (test r, multi-modality subsets): "
-        f"joint higher on {int((joint > late).sum())} of {len(late)}, by {(joint - late).mean():+.3f} on average."
-    )
 
 
 # %% [markdown]
@@ -310,8 +203,18 @@ else:
 
 # %%
 if have_bclstm:
-    bc_grid, bc_runs, bc_table, bc_ridge_pred, bc_seconds = run_table(
-        bc_splits, "mosi_bclstm", folder.source
+    bc = run_table1(
+        bc_splits,
+        "mosi_bclstm",
+        folder.source,
+        seeds=seeds,
+        model_config=model_config,
+        train_config=train_config,
+        loss_config=loss_config,
+        results_dir=results_dir,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        progress=progress,
     )
     display(
         Markdown(
@@ -323,15 +226,15 @@ if have_bclstm:
             )
         )
     )
-    display(bc_table)
-    display(Markdown(f"Fusion runs, ridge and late fusion took {bc_seconds:.0f} s."))
+    display(bc.table)
+    display(Markdown(f"Fusion runs, ridge and late fusion took {bc.seconds:.0f} s."))
 
 # %%
 if have_bclstm:
     display(
         Markdown(caption("Table 5.3: test r and MAE per subset, mean over seeds.", folder.source))
     )
-    bc_summary = summarise_test(bc_runs)
+    bc_summary = summarise_test(bc.runs)
     display(bc_summary.round(3))
     display(
         Markdown(
@@ -342,23 +245,20 @@ if have_bclstm:
             )
         )
     )
-    display(ci_table(bc_grid, bc_ridge_pred, seeds[0]))
+    display(ci_table(bc, seeds[0], bootstrap_resamples))
 
 # %%
 if have_bclstm:
-    fig = plot_curves(
-        bc_grid,
+    fig = plot_learning_curves(
+        bc.grid.histories,
         ["T", "V", "T+V+A"],
         "Learning curves, MOSI bc-LSTM (stars: kept epoch)",
         folder.source,
     )
     save_figure(fig, "fusion_curves_mosi_bclstm", results_dir)
     plt.show()
-    fig = plot_scatter(
-        bc_grid,
-        bc_ridge_pred,
-        "T+V+A",
-        seeds[0],
+    fig = plot_pred_vs_true(
+        fold_predictions(bc, "T+V+A", seeds[0]),
         "Test predictions, MOSI bc-LSTM, T+V+A",
         folder.source,
     )
@@ -382,7 +282,7 @@ if have_bclstm:
 
 # %%
 if have_bclstm:
-    bc_scales = scale_table(bc_grid, bc_ridge_pred)
+    bc_scales = scale_table(bc)
     display(
         Markdown(
             caption(
@@ -393,7 +293,7 @@ if have_bclstm:
         )
     )
     display(bc_scales.round(3))
-    display(Markdown(compare_note(bc_summary, bc_scales)))
+    display(Markdown(fusion_vs_ridge_note(bc_summary, bc_scales)))
 
 # %% [markdown]
 # ## (b) The synthetic MOSEI-shaped corpus
@@ -415,8 +315,18 @@ display(
 )
 display(syn_missing)
 syn_splits = fold_splits(syn_fs)
-syn_grid, syn_runs, syn_table, syn_ridge_pred, syn_seconds = run_table(
-    syn_splits, "mosei_synthetic", "synthetic"
+syn = run_table1(
+    syn_splits,
+    "mosei_synthetic",
+    "synthetic",
+    seeds=seeds,
+    model_config=model_config,
+    train_config=train_config,
+    loss_config=loss_config,
+    results_dir=results_dir,
+    n_jobs=n_jobs,
+    cache_dir=cache_dir,
+    progress=progress,
 )
 display(
     Markdown(
@@ -427,16 +337,17 @@ display(
         )
     )
 )
-display(syn_table)
-display(Markdown(f"Fusion runs, ridge and late fusion took {syn_seconds:.0f} s."))
-syn_summary = summarise_test(syn_runs)
+display(syn.table)
+display(Markdown(f"Fusion runs, ridge and late fusion took {syn.seconds:.0f} s."))
+syn_summary = summarise_test(syn.runs)
 # The generator's latent model (msa_lib.data.synthetic) gives each modality a sentiment signal with
 # correlation rho_m to the label and independent noise; the best any model can reach from a subset
 # is then r = sqrt(S / (1 + S)), S = sum of rho^2 / (1 - rho^2): an upper bound (frame noise and
 # nuisance factors only lower it).
 rho = synthetic.synthetic_info()["config"]["signal"]
-S = {k: sum(rho[m] ** 2 / (1 - rho[m] ** 2) for m in mods) for k, mods in SUBSETS.items()}
-syn_summary[("test_r", "oracle bound")] = pd.Series({k: np.sqrt(v / (1 + v)) for k, v in S.items()})
+syn_summary[("test_r", "oracle bound")] = pd.Series(
+    {k: oracle_r(rho, mods) for k, mods in SUBSETS.items()}
+)
 display(
     Markdown(
         caption(
@@ -445,20 +356,19 @@ display(
     )
 )
 display(syn_summary.round(3))
-syn_scales = scale_table(syn_grid, syn_ridge_pred)
+syn_scales = scale_table(syn)
 display(Markdown(caption("Table 5.7: prediction spread and rescaled test MAE.", "synthetic")))
 display(syn_scales.round(3))
-display(Markdown(compare_note(syn_summary, syn_scales)))
+display(Markdown(fusion_vs_ridge_note(syn_summary, syn_scales)))
 
 # %%
-fig = plot_curves(syn_grid, ["T", "A+V", "T+V+A"], "Learning curves, synthetic MOSEI", "synthetic")
+fig = plot_learning_curves(
+    syn.grid.histories, ["T", "A+V", "T+V+A"], "Learning curves, synthetic MOSEI", "synthetic"
+)
 save_figure(fig, "fusion_curves_mosei_synthetic", results_dir)
 plt.show()
-fig = plot_scatter(
-    syn_grid,
-    syn_ridge_pred,
-    "T+V+A",
-    seeds[0],
+fig = plot_pred_vs_true(
+    fold_predictions(syn, "T+V+A", seeds[0]),
     "Test predictions, synthetic MOSEI, T+V+A",
     "synthetic",
 )
@@ -492,8 +402,18 @@ if len(mosei_files) < 3:
     mosei_summary = None
 else:
     mosei_fs, _ = folder.features("mosei")
-    mosei_grid, mosei_runs, mosei_table, mosei_ridge_pred, mosei_seconds = run_table(
-        fold_splits(mosei_fs), "mosei_csd", folder.source
+    mosei = run_table1(
+        fold_splits(mosei_fs),
+        "mosei_csd",
+        folder.source,
+        seeds=seeds,
+        model_config=model_config,
+        train_config=train_config,
+        loss_config=loss_config,
+        results_dir=results_dir,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        progress=progress,
     )
     display(
         Markdown(
@@ -503,10 +423,10 @@ else:
             )
         )
     )
-    display(mosei_table)
-    mosei_summary = summarise_test(mosei_runs)
+    display(mosei.table)
+    mosei_summary = summarise_test(mosei.runs)
     display(mosei_summary.round(3))
-    display(Markdown(compare_note(mosei_summary, scale_table(mosei_grid, mosei_ridge_pred))))
+    display(Markdown(fusion_vs_ridge_note(mosei_summary, scale_table(mosei))))
 
 # %% [markdown]
 # ## Training cost
@@ -529,26 +449,15 @@ else:
 # %%
 lines = []
 if have_bclstm:
-    s = bc_summary
     lines.append(
         f"**Real MOSI bc-LSTM features (`bclstm_split`), test fold, mean over {len(seeds)} seeds** "
         "(fusion model; ridge in brackets):"
     )
-    for subset in SUBSETS:
-        lines.append(
-            f"- {subset}: r {s.loc[subset, ('test_r', 'fusion')]:.3f} "
-            f"({s.loc[subset, ('test_r', 'ridge')]:.3f}), MAE {s.loc[subset, ('test_mae', 'fusion')]:.3f} "
-            f"({s.loc[subset, ('test_mae', 'ridge')]:.3f})"
-        )
+    lines += subset_lines(bc_summary)
 else:
     lines.append("The real bc-LSTM part was skipped (no real data folder in this run).")
-s = syn_summary
 lines.append("\n**SYNTHETIC MOSEI-shaped corpus, test split** (fusion; ridge in brackets):")
-for subset in SUBSETS:
-    lines.append(
-        f"- {subset}: r {s.loc[subset, ('test_r', 'fusion')]:.3f} ({s.loc[subset, ('test_r', 'ridge')]:.3f}), "
-        f"MAE {s.loc[subset, ('test_mae', 'fusion')]:.3f} ({s.loc[subset, ('test_mae', 'ridge')]:.3f})"
-    )
+lines += subset_lines(syn_summary)
 epoch_note = (
     f"{epoch_seconds:.2f} s (target 1 s)"
     if np.isfinite(epoch_seconds)

@@ -1,0 +1,155 @@
+"""Table-1 style experiments: the fusion grid beside its baselines, and the tables that report it.
+
+The book's chapters call these so that no chapter carries experiment logic of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from msa_lib.baselines import late_fusion_runs, ridge_runs
+from msa_lib.config import LossConfig, ModelConfig, TrainConfig
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import bootstrap_ci, by_split, paper_table1, scale_diagnostics, table1
+from msa_lib.plots import save_table
+from msa_lib.train import SUBSETS, GridResult, run_grid
+
+
+@dataclass
+class Table1Run:
+    """One Table-1 experiment: the fusion grid, all runs (with baselines), the table, timing."""
+
+    grid: GridResult
+    runs: pd.DataFrame
+    table: pd.DataFrame
+    ridge_predictions: pd.DataFrame
+    seconds: float
+
+
+def run_table1(
+    splits: Mapping[str, FeatureSet],
+    name: str,
+    source: str,
+    seeds: Sequence[int],
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    loss_config: LossConfig,
+    results_dir: str | Path,
+    n_jobs: int = 2,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> Table1Run:
+    """Fusion grid + ridge + late fusion on one set of splits; saves ``table1_<name>[_runs].csv``."""
+    t0 = time.perf_counter()
+    grid = run_grid(
+        splits,
+        SUBSETS,
+        seeds,
+        model_config,
+        train_config,
+        loss_config,
+        n_jobs,
+        progress=progress,
+        cache_dir=None if cache_dir is None else f"{cache_dir}/{name}",
+    )
+    ridge, ridge_pred = ridge_runs(splits, SUBSETS, loss_config)
+    late = late_fusion_runs(grid.predictions, SUBSETS, loss_config=loss_config)
+    runs = pd.concat([grid.runs, ridge, late], ignore_index=True)
+    tab = table1(runs, paper=paper_table1())
+    save_table(tab, f"table1_{name}", results_dir, source)
+    save_table(runs, f"table1_{name}_runs", results_dir, source)
+    return Table1Run(grid, runs, tab, ridge_pred, time.perf_counter() - t0)
+
+
+def summarise_test(runs: pd.DataFrame) -> pd.DataFrame:
+    """Test r and MAE per model and subset, mean over seeds."""
+    wide = by_split(runs[runs["split"] == "test"], ("r", "mae"))
+    return (
+        wide.groupby(["model", "subset"], sort=False)[["test_r", "test_mae"]]
+        .mean()
+        .unstack("model")
+        .reindex(list(SUBSETS))
+    )
+
+
+def ci_table(run: Table1Run, seed: int, n_resamples: int = 2000) -> pd.DataFrame:
+    """95% bootstrap CIs of test r and MAE for one seed's fusion model and the ridge."""
+    grid = run.grid
+    preds = pd.concat([grid.predictions[grid.predictions["seed"] == seed], run.ridge_predictions])
+    rows = []
+    for (model, subset), g in preds[preds["split"] == "test"].groupby(
+        ["model", "subset"], sort=False
+    ):
+        row = {"model": model, "subset": subset}
+        for metric in ("r", "mae"):
+            est, lo, hi = bootstrap_ci(g["label"], g["pred"], metric, n_resamples=n_resamples)
+            row[f"test {metric} [95% CI]"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def scale_table(run: Table1Run) -> pd.DataFrame:
+    """sd(pred)/sd(label) and test MAE before/after a validation-fitted rescaling, per model."""
+    preds = pd.concat([run.grid.predictions, run.ridge_predictions])
+    rows = []
+    for (model, subset, seed), g in preds.groupby(["model", "subset", "seed"], sort=False):
+        v, t = g[g["split"] == "valid"], g[g["split"] == "test"]
+        d = scale_diagnostics(v["label"], v["pred"], t["label"], t["pred"])
+        rows.append({"model": model, "subset": subset, "seed": seed, **d})
+    out = pd.DataFrame(rows).groupby(["model", "subset"], sort=False)
+    return out[["sd_ratio", "mae", "mae_rescaled"]].mean().unstack("model").reindex(list(SUBSETS))
+
+
+def fusion_vs_ridge_note(summary: pd.DataFrame, scales: pd.DataFrame) -> str:
+    """A few Markdown sentences comparing the fusion model with ridge, from computed numbers."""
+    d_r = summary[("test_r", "fusion")] - summary[("test_r", "ridge")]
+    d_mae = summary[("test_mae", "fusion")] - summary[("test_mae", "ridge")]
+    late = summary[("test_r", "late fusion")].dropna()
+    joint = summary.loc[late.index, ("test_r", "fusion")]
+    return (
+        f"- Test r, fusion minus ridge: from {d_r.min():+.3f} to {d_r.max():+.3f} across the seven "
+        f"subsets (mean {d_r.mean():+.3f}); the fusion model is better on {int((d_r > 0).sum())} of 7.\n"
+        f"- Test MAE, fusion minus ridge: from {d_mae.min():+.3f} to {d_mae.max():+.3f} "
+        f"(mean {d_mae.mean():+.3f}); lower for the fusion model on {int((d_mae < 0).sum())} of 7.\n"
+        f"- Spread of the fusion model's test predictions relative to the labels' (sd ratio): "
+        f"{scales[('sd_ratio', 'fusion')].min():.2f} to {scales[('sd_ratio', 'fusion')].max():.2f} "
+        f"(ridge {scales[('sd_ratio', 'ridge')].min():.2f} to {scales[('sd_ratio', 'ridge')].max():.2f}). "
+        f"Rescaled by a line fitted on validation, its mean test MAE goes from "
+        f"{scales[('mae', 'fusion')].mean():.3f} to {scales[('mae_rescaled', 'fusion')].mean():.3f} "
+        f"(ridge: {scales[('mae', 'ridge')].mean():.3f} to {scales[('mae_rescaled', 'ridge')].mean():.3f}).\n"
+        f"- Joint training against late fusion of the unimodal models (test r, multi-modality subsets): "
+        f"joint higher on {int((joint > late).sum())} of {len(late)}, by {(joint - late).mean():+.3f} on average."
+    )
+
+
+def subset_lines(summary: pd.DataFrame) -> list[str]:
+    """One Markdown bullet per subset: fusion test r and MAE, ridge in brackets."""
+    s = summary
+    return [
+        f"- {k}: r {s.loc[k, ('test_r', 'fusion')]:.3f} ({s.loc[k, ('test_r', 'ridge')]:.3f}), "
+        f"MAE {s.loc[k, ('test_mae', 'fusion')]:.3f} ({s.loc[k, ('test_mae', 'ridge')]:.3f})"
+        for k in SUBSETS
+    ]
+
+
+def oracle_r(signal: Mapping[str, float], modalities: Sequence[str]) -> float:
+    """Best r any model reaches on the synthetic corpus from ``modalities``: sqrt(S / (1 + S)).
+
+    With each modality's signal ``rho_m z + sqrt(1 - rho_m^2) e_m`` (independent ``e_m``), the
+    optimal linear combination has S = sum of rho_m^2 / (1 - rho_m^2) as its signal-to-noise ratio.
+    """
+    s = sum(signal[m] ** 2 / (1 - signal[m] ** 2) for m in modalities)
+    return float(np.sqrt(s / (1 + s)))
+
+
+def fold_predictions(run: Table1Run, subset: str, seed: int) -> pd.DataFrame:
+    """Test-split predictions of one subset: the fusion model of ``seed`` and the ridge."""
+    grid = run.grid
+    p = pd.concat([grid.predictions[grid.predictions["seed"] == seed], run.ridge_predictions])
+    return p[(p["split"] == "test") & (p["subset"] == subset)]
