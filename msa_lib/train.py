@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from msa_lib.atomic import atomic_path
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet, FeatureSetError
 from msa_lib.evaluate import metrics
@@ -413,14 +413,8 @@ def save_model(trained: TrainedModel, path: str | os.PathLike) -> Path:
         "best_valid_r": trained.best_valid_r,
         "input_counts": trained.input_counts,
     }
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(blob, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -499,15 +493,8 @@ def _one_run(
         splits, subset, modalities, seed, model_config, train_config, loss_config
     )
     if cache_file is not None:  # atomically, so an interrupted grid resumes from whole runs
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=cache_file.name + ".", dir=cache_file.parent)
-        os.close(fd)
-        try:
+        with atomic_path(cache_file) as tmp:
             pd.to_pickle(result, tmp)
-            os.replace(tmp, cache_file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
     return result
 
 

@@ -17,13 +17,14 @@ import contextlib
 import io
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from msa_lib.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -217,17 +218,9 @@ def write_csd(
         }
         for k, (f, iv) in entries.items()
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.csd", dir=path.parent)
-    os.close(fd)
-    try:
-        with _quiet():
-            seq = computational_sequence(root_name)
-            seq.setData(data, root_name)
-            seq.setMetadata(meta, root_name)
-            seq.deploy(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=".tmp.csd") as tmp, _quiet():
+        seq = computational_sequence(root_name)
+        seq.setData(data, root_name)
+        seq.setMetadata(meta, root_name)
+        seq.deploy(str(tmp))
     return path

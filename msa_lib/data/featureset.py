@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 
 import h5py
 import numpy as np
+
+from msa_lib.atomic import atomic_path
 
 SPLITS = ("train", "valid", "test")
 ALLOWED_SPLITS = (*SPLITS, "unassigned")
@@ -221,10 +222,7 @@ class FeatureSet:
         """Validate, then write to ``path`` (HDF5) atomically: a temp file renamed into place."""
         path = Path(path)
         self.validate(str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             with h5py.File(tmp, "w") as f:
                 f.attrs["format"] = "msa-featureset"
                 f.attrs["format_version"] = FORMAT_VERSION
@@ -242,10 +240,6 @@ class FeatureSet:
                 fl = f.create_group("flags")
                 for k, v in self.flags.items():
                     fl.create_dataset(k, data=v)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     @classmethod

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from msa_lib.atomic import atomic_path
 from msa_lib.config import AudioConfig, TextConfig, VisualConfig, config_from_dict
 from msa_lib.data.featureset import ALLOWED_SPLITS, LABEL_MAX, LABEL_MIN, FeatureSet, ModalityMeta
 
@@ -382,18 +383,15 @@ class Cache:
         """Store a successful outcome atomically."""
         if out.vector is None:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        p = self._path(seg)
-        tmp = p.with_name(p.name + f".{os.getpid()}.tmp.npz")
         flags = {f"flag_{k}": np.asarray(v) for k, v in out.flags.items()}
-        np.savez(
-            tmp,
-            vector=out.vector,
-            key=np.asarray(segment_key(seg, self.name)),
-            seconds=np.asarray(out.seconds),
-            **flags,
-        )
-        os.replace(tmp, p)
+        with atomic_path(self._path(seg), suffix=".tmp.npz") as tmp:
+            np.savez(
+                tmp,
+                vector=out.vector,
+                key=np.asarray(segment_key(seg, self.name)),
+                seconds=np.asarray(out.seconds),
+                **flags,
+            )
 
 
 # --------------------------------------------------------------------------- workers
