@@ -70,3 +70,12 @@ def plot_pred_vs_true(predictions: pd.DataFrame, title: str, source: str) -> plt
         ax.set_ylabel("predicted")
     g.figure.suptitle(caption(title, source), fontsize=10, y=1.04)
     return g.figure
+
+
+def benchmark_rows(results_dir: str | Path, extractor: str) -> pd.DataFrame | None:
+    """Rows of ``extract_throughput.csv`` (written by ``make bench``) for one extractor, or None."""
+    path = Path(results_dir) / "extract_throughput.csv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    return table[table["extractor"] == extractor]

@@ -32,7 +32,6 @@ work_dir = None  # where generated clips go when no real clips exist (None: the 
 import dataclasses
 import time
 import warnings
-from pathlib import Path
 
 import librosa
 import librosa.display
@@ -47,7 +46,7 @@ from msa_lib.data.folder import default_cache_dir
 from msa_lib.extract.audio import extract_audio, feature_names
 from msa_lib.extract.generate import chapter_clips
 from msa_lib.extract.media import probe, read_audio
-from msa_lib.plots import caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
@@ -187,10 +186,9 @@ display(
 # values per frame" needs, so that is what we average.
 
 # %%
-bench = Path(results_dir) / "extract_throughput.csv"
-if bench.is_file():
-    b = pd.read_csv(bench)
-    display(Markdown("Benchmark figures for audio from the last `make bench` run:"))
-    display(b[b["extractor"] == "audio"])
-else:
+bench = benchmark_rows(results_dir, "audio")
+if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
+else:
+    display(Markdown("Benchmark figures for audio from the last `make bench` run:"))
+    display(bench)

@@ -34,7 +34,6 @@ work_dir = None  # where generated clips go when no real clips exist (None: the 
 # %%
 import time
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,7 +47,7 @@ from msa_lib.extract.corpus import Segment, Settings, extract_corpus, plan_table
 from msa_lib.extract.generate import chapter_clips, make_clip
 from msa_lib.extract.media import iter_frames, probe
 from msa_lib.extract.visual import FACE_WIDTHS, extract_visual, feature_names
-from msa_lib.plots import caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
@@ -257,10 +256,9 @@ display(
 display(tab)
 
 # %%
-bench_path = Path(results_dir) / "extract_throughput.csv"
-if bench_path.is_file():
-    b = pd.read_csv(bench_path)
-    display(Markdown("Benchmark figures for the visual extractor from the last `make bench` run:"))
-    display(b[b["extractor"] == "visual"])
-else:
+bench = benchmark_rows(results_dir, "visual")
+if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
+else:
+    display(Markdown("Benchmark figures for the visual extractor from the last `make bench` run:"))
+    display(bench)

@@ -33,7 +33,6 @@ bert_model = None  # a local bert-base-uncased folder, to add the paper's own en
 # %%
 import time
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,7 +47,7 @@ from msa_lib.extract.corpus import featureset_from_vectors
 from msa_lib.extract.glove import Glove
 from msa_lib.extract.probe import ridge_probe
 from msa_lib.extract.text import TextEncoder, version
-from msa_lib.plots import caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
@@ -220,10 +219,9 @@ display(
 display(baseline)
 
 # %%
-bench_path = Path(results_dir) / "extract_throughput.csv"
-if bench_path.is_file():
-    b = pd.read_csv(bench_path)
-    display(Markdown("Benchmark figures for the text extractor from the last `make bench` run:"))
-    display(b[b["extractor"] == "text"])
-else:
+bench = benchmark_rows(results_dir, "text")
+if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
+else:
+    display(Markdown("Benchmark figures for the text extractor from the last `make bench` run:"))
+    display(bench)

@@ -48,6 +48,7 @@ progress = False  # a progress bar over the runs
 
 # %%
 import dataclasses
+import functools
 import time
 
 import matplotlib.pyplot as plt
@@ -89,6 +90,17 @@ chapter_start = time.perf_counter()
 folder = open_data(data_dir)
 model_config, loss_config = ModelConfig(), LossConfig()
 train_config = TrainConfig(max_epochs=max_epochs)
+table1_on = functools.partial(  # one Table-1 experiment per data source, same settings
+    run_table1,
+    seeds=seeds,
+    model_config=model_config,
+    train_config=train_config,
+    loss_config=loss_config,
+    results_dir=results_dir,
+    n_jobs=n_jobs,
+    cache_dir=cache_dir,
+    progress=progress,
+)
 display(
     Markdown(
         f"**Data in use:** `{folder.root}` — **{source_tag(folder.source)}**. "
@@ -203,19 +215,7 @@ else:
 
 # %%
 if have_bclstm:
-    bc = run_table1(
-        bc_splits,
-        "mosi_bclstm",
-        folder.source,
-        seeds=seeds,
-        model_config=model_config,
-        train_config=train_config,
-        loss_config=loss_config,
-        results_dir=results_dir,
-        n_jobs=n_jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-    )
+    bc = table1_on(bc_splits, "mosi_bclstm", folder.source)
     display(
         Markdown(
             caption(
@@ -315,19 +315,7 @@ display(
 )
 display(syn_missing)
 syn_splits = fold_splits(syn_fs)
-syn = run_table1(
-    syn_splits,
-    "mosei_synthetic",
-    "synthetic",
-    seeds=seeds,
-    model_config=model_config,
-    train_config=train_config,
-    loss_config=loss_config,
-    results_dir=results_dir,
-    n_jobs=n_jobs,
-    cache_dir=cache_dir,
-    progress=progress,
-)
+syn = table1_on(syn_splits, "mosei_synthetic", "synthetic")
 display(
     Markdown(
         caption(
@@ -402,19 +390,7 @@ if len(mosei_files) < 3:
     mosei_summary = None
 else:
     mosei_fs, _ = folder.features("mosei")
-    mosei = run_table1(
-        fold_splits(mosei_fs),
-        "mosei_csd",
-        folder.source,
-        seeds=seeds,
-        model_config=model_config,
-        train_config=train_config,
-        loss_config=loss_config,
-        results_dir=results_dir,
-        n_jobs=n_jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-    )
+    mosei = table1_on(fold_splits(mosei_fs), "mosei_csd", folder.source)
     display(
         Markdown(
             caption(
