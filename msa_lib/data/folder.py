@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -225,6 +226,20 @@ class DataFolder:
         return out
 
 
+def fail_on_rows(
+    path: str | os.PathLike,
+    df: pd.DataFrame,
+    bad: pd.Series | np.ndarray,
+    problem: Callable[[int], str],
+    error: type[Exception] = DataFolderError,
+) -> None:
+    """Raise ``error`` naming the file, the first bad row's segment id and CSV row, and its problem."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise error(f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) {problem(i)}")
+
+
 def read_segments(path: Path, corpus: str) -> pd.DataFrame:
     """Read and validate a segments.csv; errors name the file, the row and the problem."""
     try:
@@ -243,29 +258,30 @@ def read_segments(path: Path, corpus: str) -> pd.DataFrame:
     if len(dup):
         raise DataFolderError(f"{path}: duplicate segment ids, e.g. {dup.head(3).tolist()}")
     label = pd.to_numeric(df["label"], errors="coerce")
-    bad = label.isna() | (label < LABEL_MIN) | (label > LABEL_MAX)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFolderError(
-            f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has label "
-            f"{df['label'].iat[i]}; labels must be numbers in [{LABEL_MIN}, {LABEL_MAX}]"
-        )
-    bad_split = ~df["split"].isin(ALLOWED_SPLITS)
-    if bad_split.any():
-        i = int(np.flatnonzero(bad_split.to_numpy())[0])
-        raise DataFolderError(
-            f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has split "
-            f"{df['split'].iat[i]!r}, expected one of {ALLOWED_SPLITS}"
-        )
+    fail_on_rows(
+        path,
+        df,
+        label.isna() | (label < LABEL_MIN) | (label > LABEL_MAX),
+        lambda i: (
+            f"has label {df['label'].iat[i]}; labels must be numbers in [{LABEL_MIN}, {LABEL_MAX}]"
+        ),
+    )
+    fail_on_rows(
+        path,
+        df,
+        ~df["split"].isin(ALLOWED_SPLITS),
+        lambda i: f"has split {df['split'].iat[i]!r}, expected one of {ALLOWED_SPLITS}",
+    )
     for col in ("start", "end"):
         df[col] = pd.to_numeric(df[col], errors="coerce")
-    bad_time = df["start"].isna() | df["end"].isna() | (df["end"] < df["start"])
-    if bad_time.any():
-        i = int(np.flatnonzero(bad_time.to_numpy())[0])
-        raise DataFolderError(
-            f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has start "
-            f"{df['start'].iat[i]} and end {df['end'].iat[i]}; need numbers with end >= start"
-        )
+    fail_on_rows(
+        path,
+        df,
+        df["start"].isna() | df["end"].isna() | (df["end"] < df["start"]),
+        lambda i: (
+            f"has start {df['start'].iat[i]} and end {df['end'].iat[i]}; need numbers with end >= start"
+        ),
+    )
     zero = int((df["end"] == df["start"]).sum())
     if zero:
         # Real MOSI has such a segment; its media features will be missing, its label is fine.

@@ -33,6 +33,7 @@ import pandas as pd
 from msa_lib.atomic import atomic_path
 from msa_lib.config import AudioConfig, TextConfig, VisualConfig, config_from_dict
 from msa_lib.data.featureset import ALLOWED_SPLITS, LABEL_MAX, LABEL_MIN, FeatureSet, ModalityMeta
+from msa_lib.data.folder import fail_on_rows
 
 log = logging.getLogger(__name__)
 
@@ -147,31 +148,32 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raw = df[col] if col in df.columns else pd.Series([""] * len(df))
         num = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
         bad = num.isna() & (raw.astype(str).str.strip() != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ExtractError(
-                f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has {col} "
-                f"{raw.iat[i]!r}, not a number"
-            )
+        fail_on_rows(
+            path,
+            df,
+            bad,
+            lambda i, col=col, raw=raw: f"has {col} {raw.iat[i]!r}, not a number",
+            ExtractError,
+        )
         df[col] = num.to_numpy(dtype=float)
     lab = df["label"]
-    out = lab.notna() & ((lab < LABEL_MIN) | (lab > LABEL_MAX))
-    if out.any():
-        i = int(np.flatnonzero(out.to_numpy())[0])
-        raise ExtractError(
-            f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has label {lab.iat[i]}, "
-            f"outside [{LABEL_MIN}, {LABEL_MAX}]"
-        )
+    fail_on_rows(
+        path,
+        df,
+        lab.notna() & ((lab < LABEL_MIN) | (lab > LABEL_MAX)),
+        lambda i: f"has label {lab.iat[i]}, outside [{LABEL_MIN}, {LABEL_MAX}]",
+        ExtractError,
+    )
     if "split" not in df.columns:
         df["split"] = "unassigned"
     df["split"] = df["split"].replace("", "unassigned")
-    bad_split = ~df["split"].isin(ALLOWED_SPLITS)
-    if bad_split.any():
-        i = int(np.flatnonzero(bad_split.to_numpy())[0])
-        raise ExtractError(
-            f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) has split "
-            f"{df['split'].iat[i]!r}, expected one of {ALLOWED_SPLITS}"
-        )
+    fail_on_rows(
+        path,
+        df,
+        ~df["split"].isin(ALLOWED_SPLITS),
+        lambda i: f"has split {df['split'].iat[i]!r}, expected one of {ALLOWED_SPLITS}",
+        ExtractError,
+    )
     if "text" in df.columns:
         df["text"] = df["text"].astype(str)
     return df
