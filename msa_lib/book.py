@@ -8,7 +8,6 @@ warnings as errors.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import subprocess
@@ -134,14 +133,3 @@ def run(data_dir: str | None = None, only: list[str] | None = None, html: bool =
     total = sum(s for _, s in timings)
     print(f"[book] {len(timings)} chapters executed in {total:.1f} s", flush=True)
     return 0
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    """Add ``msa book``."""
-    p = sub.add_parser("book", help="execute every chapter with papermill and build the HTML book")
-    p.add_argument(
-        "--data-dir", default=None, help="data folder (default: $MSA_DATA_DIR or synthetic)"
-    )
-    p.add_argument("--only", nargs="+", help="run only these chapters, e.g. 01_data")
-    p.add_argument("--no-html", action="store_true", help="execute notebooks, skip the HTML build")
-    p.set_defaults(func=lambda a: run(a.data_dir, a.only, not a.no_html))

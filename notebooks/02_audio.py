@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 
 from msa_lib.config import AudioConfig
 from msa_lib.data import open_data
-from msa_lib.data.folder import default_cache_dir
+from msa_lib.data.layout import default_cache_dir
 from msa_lib.extract.audio import extract_audio, feature_names
 from msa_lib.extract.generate import chapter_clips
 from msa_lib.extract.media import probe, read_audio

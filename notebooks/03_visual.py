@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 
 from msa_lib.config import VisualConfig
 from msa_lib.data import FeatureSet, open_data
-from msa_lib.data.folder import default_cache_dir
+from msa_lib.data.layout import default_cache_dir
 from msa_lib.extract.corpus import Segment, Settings, extract_corpus, plan_table
 from msa_lib.extract.generate import chapter_clips, make_clip
 from msa_lib.extract.media import iter_frames, probe

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from msa_lib.data.featureset import ALLOWED_SPLITS
-from msa_lib.data.folder import CORPORA, DataFolder
+from msa_lib.data.folder import DataFolder
+from msa_lib.data.layout import CORPORA
 
 
 def corpus_segments(folder: DataFolder) -> pd.DataFrame:

@@ -10,6 +10,7 @@ On disk it is one HDF5 file, written atomically.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ SPLITS = ("train", "valid", "test")
 ALLOWED_SPLITS = (*SPLITS, "unassigned")
 LABEL_MIN, LABEL_MAX = -3.0, 3.0
 FORMAT_VERSION = 1
+MERGE_HOW = ("outer", "inner")
+
+log = logging.getLogger(__name__)
 
 
 class FeatureSetError(ValueError):
@@ -217,6 +221,87 @@ class FeatureSet:
             df[k] = v
         return df
 
+    # ----------------------------------------------------------------- merging
+    @classmethod
+    def merge(cls, *sets: FeatureSet, how: str = "outer") -> FeatureSet:
+        """One FeatureSet with every modality of ``sets``, rows matched by segment id.
+
+        ``how="outer"`` keeps every segment (a set without it gives NaN rows, the missing-modality
+        marker); ``"inner"`` keeps the segments in all sets. Refused: a modality name in two sets,
+        and a segment whose video id, label or split differ between sets (an unlabelled or
+        ``unassigned`` value gives way to a known one). Segments present in some sets and not
+        others are logged with counts and examples (:meth:`merge_report` returns them).
+        """
+        if not sets:
+            raise FeatureSetError("merge needs at least one FeatureSet")
+        if how not in MERGE_HOW:
+            raise FeatureSetError(f"merge: how must be one of {MERGE_HOW}, got {how!r}")
+        names = [_name(fs, i) for i, fs in enumerate(sets)]
+        for fs, name in zip(sets, names):
+            fs.validate(name)
+        seen: dict[str, str] = {}
+        for fs, name in zip(sets, names):
+            for m in fs.modalities:
+                if m in seen:
+                    raise FeatureSetError(
+                        f"merge: modality '{m}' is in both {seen[m]} and {name}; "
+                        "rename one (each extractor has its own modality name)"
+                    )
+                seen[m] = name
+        report = cls.merge_report(*sets)
+        for name, ids in report["only_in"].items():
+            if ids:
+                log.warning(
+                    "merge: %d segment(s) only in %s (e.g. %s)%s",
+                    len(ids),
+                    name,
+                    ids[:3],
+                    "; dropped (inner merge)" if how == "inner" else "; other modalities missing",
+                )
+        ids = _merged_ids(sets, how)
+        pos = [_positions(fs.segment_id, ids) for fs in sets]
+        video = _agree(sets, pos, names, ids, "video_id", lambda v: v == "")
+        split = _agree(sets, pos, names, ids, "split", lambda v: v == "unassigned")
+        label = _agree_labels(sets, pos, names, ids)
+        features, meta, flags = {}, {}, {}
+        flag_count: dict[str, int] = {}
+        for fs in sets:
+            for k in fs.flags:
+                flag_count[k] = flag_count.get(k, 0) + 1
+        for fs, p in zip(sets, pos):
+            have = p >= 0
+            for m, x in fs.features.items():
+                out = np.full((len(ids), x.shape[1]), np.nan, np.float32)
+                out[have] = x[p[have]]
+                features[m], meta[m] = out, fs.meta[m]
+            for k, v in fs.flags.items():
+                key = k if flag_count[k] == 1 else f"{'+'.join(fs.modalities)}.{k}"
+                out = np.zeros(len(ids), dtype=v.dtype)
+                out[have] = v[p[have]]
+                flags[key] = out
+        corpora = list(dict.fromkeys(fs.corpus for fs in sets if fs.corpus))
+        sources = list(dict.fromkeys(fs.source for fs in sets if fs.source))
+        return cls(
+            segment_id=ids,
+            video_id=video,
+            split=split,
+            label=label,
+            features=features,
+            meta=meta,
+            corpus="+".join(corpora),
+            source=sources[0] if len(sources) == 1 else "+".join(sources),
+            flags=flags,
+        ).validate("merged FeatureSet")
+
+    @staticmethod
+    def merge_report(*sets: FeatureSet) -> dict:
+        """Segments shared by all ``sets`` and, per set, the ids found in it and not in every other."""
+        common = set.intersection(*(set(fs.segment_id.tolist()) for fs in sets)) if sets else set()
+        only = {
+            _name(fs, i): sorted(set(fs.segment_id.tolist()) - common) for i, fs in enumerate(sets)
+        }
+        return {"n_common": len(common), "only_in": only}
+
     # ----------------------------------------------------------------- disk
     def save(self, path: str | os.PathLike) -> Path:
         """Validate, then write to ``path`` (HDF5) atomically: a temp file renamed into place."""
@@ -272,3 +357,61 @@ class FeatureSet:
             except KeyError as exc:
                 raise FeatureSetError(f"{path}: missing entry {exc}") from exc
         return fs.validate(str(path))
+
+
+def _name(fs: FeatureSet, i: int) -> str:
+    """How a set is named in merge messages: its position, corpus and modalities."""
+    return f"set {i + 1} ({fs.corpus or 'FeatureSet'}: {', '.join(fs.modalities) or 'no modality'})"
+
+
+def _merged_ids(sets: Sequence[FeatureSet], how: str) -> np.ndarray:
+    """Segment ids of the merge in first-seen order (outer) or those in every set (inner)."""
+    order = list(dict.fromkeys(sid for fs in sets for sid in fs.segment_id.tolist()))
+    if how == "inner":
+        keep = set.intersection(*(set(fs.segment_id.tolist()) for fs in sets))
+        order = [sid for sid in order if sid in keep]
+    return np.asarray(order, dtype=str)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row of each ``wanted`` id in ``ids``, or -1."""
+    index = {sid: i for i, sid in enumerate(ids.tolist())}
+    return np.asarray([index.get(sid, -1) for sid in wanted.tolist()], dtype=np.int64)
+
+
+def _agree(sets, pos, names, ids, attr: str, unknown) -> np.ndarray:
+    """One value per merged segment of string column ``attr``; unknown values give way, others must agree."""
+    out = np.full(len(ids), "", dtype=object)
+    src = np.full(len(ids), -1)
+    for j, (fs, p) in enumerate(zip(sets, pos)):
+        values = getattr(fs, attr)
+        for i in np.flatnonzero(p >= 0):
+            v = values[p[i]]
+            if src[i] < 0 or unknown(out[i]):
+                out[i], src[i] = v, j
+            elif not unknown(v) and v != out[i]:
+                raise FeatureSetError(
+                    f"merge: segment '{ids[i]}' has {attr} '{out[i]}' in {names[src[i]]} "
+                    f"but '{v}' in {names[j]}"
+                )
+    return out.astype(str)
+
+
+def _agree_labels(sets, pos, names, ids, tol: float = 1e-5) -> np.ndarray:
+    """One label per merged segment; NaN (unlabelled) gives way, others must agree within ``tol``."""
+    out = np.full(len(ids), np.nan, np.float32)
+    src = np.full(len(ids), -1)
+    for j, (fs, p) in enumerate(zip(sets, pos)):
+        have = p >= 0
+        v = np.full(len(ids), np.nan, np.float32)
+        v[have] = fs.label[p[have]]
+        clash = have & ~np.isnan(out) & ~np.isnan(v) & (np.abs(out - v) > tol)
+        if clash.any():
+            i = int(np.flatnonzero(clash)[0])
+            raise FeatureSetError(
+                f"merge: segment '{ids[i]}' has label {out[i]} in {names[src[i]]} "
+                f"but {v[i]} in {names[j]} ({int(clash.sum())} segment(s) disagree)"
+            )
+        fill = np.isnan(out) & ~np.isnan(v)
+        out[fill], src[fill] = v[fill], j
+    return out

@@ -1,68 +1,23 @@
-"""The data folder: real CMU-MOSI/MOSEI data (``MSA_DATA_DIR``) or the synthetic stand-in.
-
-Layout (that of ``shared/data``; see its README)::
-
-    mosi/segments.csv           segment_id, video_id, start, end, label, split, text
-    mosi/bclstm_features.npz    real bc-LSTM utterance features with their own split
-    mosei/segments.csv          segment_id, video_id, segment_index, start, end, sentiment, ..., split
-    raw/mosi/<segment_id>.mp4   a few real clips
-    raw/mosei/<video_id>.mp4    a few whole source videos
-    csd/*.csd                   CMU computational sequences, when the user has them
-
-A synthetic folder has the same layout plus ``SYNTHETIC.json``; its ``source`` is "synthetic".
-"""
+"""A data folder, real (``MSA_DATA_DIR``) or synthetic, read lazily (layout: ``msa_lib.data.layout``)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from msa_lib.data import layout
 from msa_lib.data.csd import AverageReport, average_segments
-from msa_lib.data.featureset import (
-    ALLOWED_SPLITS,
-    LABEL_MAX,
-    LABEL_MIN,
-    FeatureSet,
-    ModalityMeta,
-)
-
-log = logging.getLogger(__name__)
-
-CORPORA = ("mosi", "mosei")
-ENV_VAR = "MSA_DATA_DIR"
-SYNTHETIC_MARKER = "SYNTHETIC.json"
-REQUIRED_COLUMNS = {
-    "mosi": ("segment_id", "video_id", "start", "end", "label", "split"),
-    "mosei": ("segment_id", "video_id", "start", "end", "sentiment", "split"),
-}
-# Candidate .csd file names per corpus and modality, first match wins: the CMU SDK's names for a
-# user's real copy, then the synthetic corpus's names.
-CSD_NAMES = {
-    "mosei": {
-        "visual": ("CMU_MOSEI_VisualOpenFace2.csd", "SYNTH_MOSEI_OpenFace2.csd"),
-        "audio": ("CMU_MOSEI_COVAREP.csd", "SYNTH_MOSEI_COVAREP.csd"),
-        "text": ("CMU_MOSEI_TimestampedWordVectors.csd", "SYNTH_MOSEI_GloVe.csd"),
-    },
-    "mosi": {
-        "visual": (
-            "CMU_MOSI_Visual_OpenFace_2.csd",
-            "CMU_MOSI_VisualOpenFace2.csd",
-            "SYNTH_MOSI_FaceGeometry.csd",
-        ),
-        "audio": ("CMU_MOSI_COVAREP.csd", "SYNTH_MOSI_Librosa.csd"),
-        "text": ("CMU_MOSI_TimestampedWordVectors.csd", "SYNTH_MOSI_MiniLM.csd"),
-    },
-}
+from msa_lib.data.featureset import ALLOWED_SPLITS, FeatureSet, ModalityMeta
+from msa_lib.data.layout import CORPORA, CSD_NAMES, ENV_VAR, SYNTHETIC_MARKER
+from msa_lib.data.segments import SegmentsTableError, read_segments
 
 
-class DataFolderError(ValueError):
+class DataFolderError(SegmentsTableError):
     """The data folder, or a file in it, breaks the expected layout."""
 
 
@@ -82,7 +37,7 @@ class DataFolder:
                 f"data folder {root} does not exist (set {ENV_VAR} to a folder laid out like "
                 "shared/data, or unset it to use the synthetic corpus)"
             )
-        if not any((root / c / "segments.csv").is_file() for c in CORPORA):
+        if not any(layout.segments_path(root, c).is_file() for c in CORPORA):
             raise DataFolderError(
                 f"data folder {root} has neither mosi/segments.csv nor mosei/segments.csv"
             )
@@ -106,17 +61,20 @@ class DataFolder:
 
     def has(self, corpus: str) -> bool:
         """Whether the folder holds this corpus's segment table."""
-        return (self.root / corpus / "segments.csv").is_file()
+        return layout.segments_path(self.root, corpus).is_file()
 
     # ----------------------------------------------------------------- segments
     def segments(self, corpus: str) -> pd.DataFrame:
         """The corpus's validated segment table, with ``label`` and ``duration`` columns."""
         if corpus not in CORPORA:
             raise DataFolderError(f"unknown corpus '{corpus}' (known: {CORPORA})")
-        path = self.root / corpus / "segments.csv"
+        path = layout.segments_path(self.root, corpus)
         if not path.is_file():
             raise DataFolderError(f"{path}: not found")
-        return read_segments(path, corpus)
+        try:
+            return read_segments(path, corpus=corpus)
+        except SegmentsTableError as exc:
+            raise DataFolderError(str(exc)) from exc
 
     # ----------------------------------------------------------------- bc-LSTM
     def bclstm(self) -> FeatureSet:
@@ -125,7 +83,7 @@ class DataFolder:
         Evaluate these ONLY on this split: their extractor networks were trained on it, and on the
         official folds they leak labels (see shared/data/README.md).
         """
-        path = self.root / "mosi" / "bclstm_features.npz"
+        path = layout.bclstm_path(self.root)
         if not path.is_file():
             raise DataFolderError(f"{path}: not found (bc-LSTM features exist only in real data)")
         with np.load(path, allow_pickle=False) as z:
@@ -157,9 +115,16 @@ class DataFolder:
     # ----------------------------------------------------------------- raw media
     def raw_clips(self, corpus: str) -> list[Path]:
         """Raw media files under ``raw/<corpus>/``, sorted (empty when there are none)."""
-        d = self.root / "raw" / corpus
-        exts = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".wav", ".flac", ".mp3"}
-        return sorted(p for p in d.glob("*") if p.suffix.lower() in exts) if d.is_dir() else []
+        return layout.media_files(self.raw_dir(corpus))
+
+    def raw_dir(self, corpus: str) -> Path:
+        """``raw/<corpus>/``: the corpus's clips or source videos (may not exist)."""
+        return layout.raw_dir(self.root, corpus)
+
+    @property
+    def has_bclstm(self) -> bool:
+        """Whether the folder holds the real bc-LSTM MOSI features."""
+        return layout.bclstm_path(self.root).is_file()
 
     # ----------------------------------------------------------------- .csd features
     def csd_files(self, corpus: str) -> dict[str, Path]:
@@ -167,7 +132,7 @@ class DataFolder:
         found = {}
         for modality, names in CSD_NAMES[corpus].items():
             for name in names:
-                p = self.root / "csd" / name
+                p = layout.csd_dir(self.root) / name
                 if p.is_file():
                     found[modality] = p
                     break
@@ -181,7 +146,7 @@ class DataFolder:
         absent = [m for m in modalities if m not in files]
         if absent:
             raise DataFolderError(
-                f"{self.root / 'csd'}: no .csd file for {corpus} modality {absent}; "
+                f"{layout.csd_dir(self.root)}: no .csd file for {corpus} modality {absent}; "
                 f"looked for {[CSD_NAMES[corpus][m] for m in absent]}"
             )
         seg = self.segments(corpus)
@@ -202,7 +167,7 @@ class DataFolder:
             corpus=corpus,
             source=self.source,
         )
-        return fs.validate(f"{self.root / 'csd'} ({corpus})"), reports
+        return fs.validate(f"{layout.csd_dir(self.root)} ({corpus})"), reports
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict:
@@ -221,97 +186,6 @@ class DataFolder:
                 "csd_modalities": sorted(self.csd_files(corpus)),
                 "raw_clips": len(self.raw_clips(corpus)),
             }
-        if (self.root / "mosi" / "bclstm_features.npz").is_file():
+        if self.has_bclstm:
             out["corpora"]["mosi"]["bclstm_features"] = True
         return out
-
-
-def fail_on_rows(
-    path: str | os.PathLike,
-    df: pd.DataFrame,
-    bad: pd.Series | np.ndarray,
-    problem: Callable[[int], str],
-    error: type[Exception] = DataFolderError,
-) -> None:
-    """Raise ``error`` naming the file, the first bad row's segment id and CSV row, and its problem."""
-    bad = np.asarray(bad, dtype=bool)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise error(f"{path}: segment '{df['segment_id'].iat[i]}' (row {i + 2}) {problem(i)}")
-
-
-def read_segments(path: Path, corpus: str) -> pd.DataFrame:
-    """Read and validate a segments.csv; errors name the file, the row and the problem."""
-    try:
-        df = pd.read_csv(path, dtype={"segment_id": str, "video_id": str})
-    except Exception as exc:
-        raise DataFolderError(f"{path}: cannot be read as CSV ({exc})") from exc
-    missing = [c for c in REQUIRED_COLUMNS[corpus] if c not in df.columns]
-    if missing:
-        raise DataFolderError(
-            f"{path}: missing column(s) {missing}; a {corpus} segments.csv needs "
-            f"{list(REQUIRED_COLUMNS[corpus])}"
-        )
-    if corpus == "mosei":
-        df = df.rename(columns={"sentiment": "label"})
-    dup = df["segment_id"][df["segment_id"].duplicated()]
-    if len(dup):
-        raise DataFolderError(f"{path}: duplicate segment ids, e.g. {dup.head(3).tolist()}")
-    label = pd.to_numeric(df["label"], errors="coerce")
-    fail_on_rows(
-        path,
-        df,
-        label.isna() | (label < LABEL_MIN) | (label > LABEL_MAX),
-        lambda i: (
-            f"has label {df['label'].iat[i]}; labels must be numbers in [{LABEL_MIN}, {LABEL_MAX}]"
-        ),
-    )
-    fail_on_rows(
-        path,
-        df,
-        ~df["split"].isin(ALLOWED_SPLITS),
-        lambda i: f"has split {df['split'].iat[i]!r}, expected one of {ALLOWED_SPLITS}",
-    )
-    for col in ("start", "end"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    fail_on_rows(
-        path,
-        df,
-        df["start"].isna() | df["end"].isna() | (df["end"] < df["start"]),
-        lambda i: (
-            f"has start {df['start'].iat[i]} and end {df['end'].iat[i]}; need numbers with end >= start"
-        ),
-    )
-    zero = int((df["end"] == df["start"]).sum())
-    if zero:
-        # Real MOSI has such a segment; its media features will be missing, its label is fine.
-        log.warning("%s: %d segment(s) have zero duration (end == start)", path, zero)
-    df["label"] = label.astype(np.float32)
-    df["duration"] = df["end"] - df["start"]
-    if "text" in df.columns:
-        df["text"] = df["text"].fillna("").astype(str)
-    return df
-
-
-def default_cache_dir() -> Path:
-    """Where generated data goes: ``MSA_CACHE_DIR`` or ``~/.cache/msa-book``."""
-    return Path(os.environ.get("MSA_CACHE_DIR", Path.home() / ".cache" / "msa-book"))
-
-
-def open_synthetic(synth_config=None) -> DataFolder:
-    """The synthetic stand-in folder (generated once into the cache), whatever ``MSA_DATA_DIR`` says."""
-    from msa_lib.config import SynthConfig
-    from msa_lib.data.synthetic import ensure_synthetic
-
-    cfg = synth_config or SynthConfig()
-    return DataFolder.open(ensure_synthetic(default_cache_dir() / "synthetic", cfg))
-
-
-def open_data(data_dir: str | os.PathLike | None = None, synth_config=None) -> DataFolder:
-    """The data in use: ``data_dir``, else ``$MSA_DATA_DIR``, else the synthetic corpus (made once)."""
-    chosen = data_dir if data_dir not in (None, "") else os.environ.get(ENV_VAR) or None
-    if chosen is not None:
-        return DataFolder.open(chosen)
-    folder = open_synthetic(synth_config)
-    log.warning("No %s set: using the SYNTHETIC corpus in %s", ENV_VAR, folder.root)
-    return folder

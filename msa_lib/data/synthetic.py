@@ -30,7 +30,7 @@ import pandas as pd
 
 from msa_lib.config import SplitConfig, SynthConfig
 from msa_lib.data.csd import write_csd
-from msa_lib.data.folder import CSD_NAMES, SYNTHETIC_MARKER
+from msa_lib.data.layout import CSD_NAMES, SYNTHETIC_MARKER, segments_path
 from msa_lib.data.splits import grouped_split
 
 MODALITIES = ("visual", "audio", "text")
@@ -189,7 +189,7 @@ def generate_corpus(
     else:
         seg = seg.rename(columns={"label": "sentiment"})
     (out / corpus).mkdir(parents=True, exist_ok=True)
-    seg.to_csv(out / corpus / "segments.csv", index=False)
+    seg.to_csv(segments_path(out, corpus), index=False)
     return seg
 
 

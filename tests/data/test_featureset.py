@@ -102,3 +102,90 @@ def test_selection_helpers():
     assert fs.split_counts() == {"test": 2, "train": 2, "valid": 2}
     with pytest.raises(FeatureSetError, match=r"modality \['visual'\] not present"):
         fs.with_modalities(["visual"])
+
+
+# ----------------------------------------------------------------- merge
+def single(modality: str, ids, labels=None, split=None, dim: int = 2, **kw) -> FeatureSet:
+    n = len(ids)
+    return FeatureSet(
+        segment_id=ids,
+        video_id=[i.split("_")[0] for i in ids],
+        split=split or ["train"] * n,
+        label=np.linspace(-1, 1, n) if labels is None else labels,
+        features={modality: np.arange(n * dim, dtype=float).reshape(n, dim) + 1},
+        corpus="toy",
+        source="real",
+        **kw,
+    )
+
+
+def test_merge_outer_keeps_every_segment_with_missing_rows(caplog):
+    a = single("audio", ["v_0", "v_1", "v_2"], labels=[1.0, 2.0, 3.0])
+    t = single("text", ["v_1", "v_2", "w_0"], labels=[2.0, 3.0, -1.0], dim=3)
+    merged = FeatureSet.merge(a, t)
+    assert merged.segment_id.tolist() == ["v_0", "v_1", "v_2", "w_0"]
+    assert merged.modalities == ["audio", "text"]
+    assert merged.missing("text").tolist() == [True, False, False, False]
+    assert merged.missing("audio").tolist() == [False, False, False, True]
+    np.testing.assert_array_equal(merged.features["text"][1:], t.features["text"])
+    np.testing.assert_array_equal(merged.label, [1, 2, 3, -1])
+    assert "1 segment(s) only in set 1" in caplog.text and "'v_0'" in caplog.text
+    report = FeatureSet.merge_report(a, t)
+    assert report["n_common"] == 2
+    assert list(report["only_in"].values()) == [["v_0"], ["w_0"]]
+
+
+def test_merge_inner_keeps_shared_segments():
+    a = single("audio", ["v_0", "v_1", "v_2"])
+    t = single("text", ["v_2", "v_1"], labels=[1.0, 0.0])
+    merged = FeatureSet.merge(a, t, how="inner")
+    assert merged.segment_id.tolist() == ["v_1", "v_2"]
+    assert not merged.missing("text").any()
+
+
+def test_merge_fills_unknown_labels_and_splits_from_the_other_set():
+    a = single("audio", ["v_0", "v_1"], labels=[np.nan, np.nan], split=["unassigned"] * 2)
+    t = single("text", ["v_0", "v_1"], labels=[0.5, -0.5], split=["train", "test"])
+    merged = FeatureSet.merge(a, t)
+    np.testing.assert_array_equal(merged.label, [0.5, -0.5])
+    assert merged.split.tolist() == ["train", "test"]
+
+
+def test_merge_renames_clashing_flags_and_keeps_unique_ones():
+    a = single("audio", ["v_0"], labels=[0.0], flags={"failed": [True], "n_frames": [3]})
+    t = single("text", ["v_0"], labels=[0.0], flags={"failed": [False]})
+    merged = FeatureSet.merge(a, t)
+    assert sorted(merged.flags) == ["audio.failed", "n_frames", "text.failed"]
+    assert merged.flags["audio.failed"].tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    "second, message",
+    [
+        (single("audio", ["v_0"], labels=[0.0]), "modality 'audio' is in both set 1"),
+        (single("text", ["v_0"], labels=[2.0]), r"segment 'v_0' has label 0.0 in set 1 .* but 2.0"),
+        (
+            single("text", ["v_0"], labels=[0.0], split=["test"]),
+            "segment 'v_0' has split 'train' in set 1",
+        ),
+    ],
+)
+def test_merge_refuses_conflicts(second, message):
+    first = single("audio", ["v_0"], labels=[0.0])
+    with pytest.raises(FeatureSetError, match=message):
+        FeatureSet.merge(first, second)
+
+
+def test_merge_refuses_a_different_video_for_one_segment():
+    a = single("audio", ["v_0"], labels=[0.0])
+    t = FeatureSet(["v_0"], ["elsewhere"], ["train"], [0.0], {"text": np.ones((1, 2))})
+    with pytest.raises(FeatureSetError, match="video_id 'v' in set 1 .* but 'elsewhere'"):
+        FeatureSet.merge(a, t)
+
+
+def test_merge_result_saves_and_loads(tmp_path):
+    merged = FeatureSet.merge(
+        single("audio", ["v_0", "v_1"]), single("text", ["v_1"], labels=[1.0])
+    )
+    back = FeatureSet.load(merged.save(tmp_path / "features.h5"))
+    assert back.modalities == ["audio", "text"] and back.missing("text").tolist() == [True, False]

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msa_lib.data.folder import DataFolder, DataFolderError, open_data
+from msa_lib.data.folder import DataFolder, DataFolderError
+from msa_lib.data.sources import open_data
 
 MOSI_ROWS = {
     "segment_id": ["a_1", "a_2", "b_1"],
@@ -44,8 +45,13 @@ def test_a_valid_table_reads_with_durations(tmp_path):
     [
         ({"label": None}, r"missing column\(s\) \['label'\]"),
         ({"label": [1.0, 7.0, 0.0]}, r"segment 'a_2' \(row 3\) has label 7.0"),
-        ({"label": [1.0, float("nan"), 0.0]}, r"segment 'a_2' \(row 3\) has label nan"),
-        ({"segment_id": ["a_1", "a_1", "b_1"]}, r"duplicate segment ids, e.g. \['a_1'\]"),
+        ({"label": [1.0, float("nan"), 0.0]}, r"segment 'a_2' \(row 3\) has no label"),
+        ({"label": [1.0, "good", 0.0]}, r"segment 'a_2' \(row 3\) has label 'good', not a number"),
+        (
+            {"segment_id": ["a_1", "a_1", "b_1"]},
+            r"duplicate segment id\(s\): 'a_1' in rows \[2, 3\]",
+        ),
+        ({"end": None}, r"missing column\(s\) \['end'\]"),
         ({"split": ["train", "dev", "test"]}, "has split 'dev'"),
         ({"end": [1.5, 1.0, 4.0]}, r"'a_2' \(row 3\) has start 2.0 and end 1.0"),
     ],

@@ -4,7 +4,8 @@ import numpy as np
 from scipy.stats import pearsonr
 from sklearn.linear_model import RidgeCV
 
-from msa_lib.data.folder import DataFolder, open_data
+from msa_lib.data.folder import DataFolder
+from msa_lib.data.sources import open_data
 from msa_lib.data.synthetic import config_hash, ensure_synthetic
 
 from ..conftest import SMALL_SYNTH

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from msa_lib.cli.common import print_json
 from msa_lib.config import SynthConfig
 
 
-def register_cli(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa data synth`` and ``msa data summary``."""
     data = sub.add_parser("data", help="data folders: synthetic corpora, summaries")
     dsub = data.add_subparsers(dest="data_command", required=True)
@@ -42,7 +43,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the data folder's per-corpus segment counts."""
-    from msa_lib.data.folder import open_data
+    from msa_lib.data.sources import open_data
 
     _print_summary(open_data(args.data_dir).summary(), args.json)
     return 0
@@ -50,8 +51,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def _print_summary(summary: dict, as_json: bool) -> None:
     """Print a folder summary as JSON or as a short table."""
-    from msa_lib.cli import print_json
-
     if as_json:
         print_json(summary)
         return

@@ -1,0 +1,71 @@
+"""Helpers shared by the ``msa`` commands: JSON output and the ``--config FILE`` loader."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with NaN/inf as None, paths as strings, numpy values and dataclasses as plain ones."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return jsonable(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return str(obj)
+
+
+def dumps(obj: Any) -> str:
+    """Strict JSON text (never bare ``NaN``): non-finite numbers become ``null``."""
+    return json.dumps(jsonable(obj), indent=2, allow_nan=False)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object on stdout."""
+    print(dumps(obj), flush=True)
+
+
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """A YAML or JSON mapping from ``path``; errors name the file and the problem."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid YAML/JSON ({exc})") from exc
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a mapping of settings, got {type(values).__name__}")
+    return values
+
+
+def add_config_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    """The one ``--config FILE`` option every command shares."""
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"YAML/JSON file of {what}; values are type-checked and unknown keys are errors",
+    )

@@ -1,0 +1,49 @@
+"""The msa command's shared behaviour: strict JSON, one-line errors, the config-file loader."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from msa_lib.cli import describe_error, main
+from msa_lib.cli.common import dumps, read_config_file
+
+
+def test_json_never_holds_bare_nan():
+    text = dumps(
+        {"r": float("nan"), "x": np.float32("inf"), "a": np.array([1.0, np.nan]), "p": Path("/x")}
+    )
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"r": None, "x": None, "a": [1.0, None], "p": "/x"}
+    assert json.loads(dumps({"ok": np.int64(3), "f": 0.5})) == {"ok": 3, "f": 0.5}
+    assert not math.isnan(json.loads(dumps([0.25]))[0])
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("audio: [unclosed\n")
+    with pytest.raises(ValueError, match="bad.yaml: not valid YAML/JSON"):
+        read_config_file(bad)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n")
+    with pytest.raises(ValueError, match="list.yaml: expected a mapping of settings, got list"):
+        read_config_file(listed)
+    with pytest.raises(FileNotFoundError, match="absent.yaml: config file not found"):
+        read_config_file(tmp_path / "absent.yaml")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert read_config_file(empty) == {}
+
+
+def test_an_unexpected_exception_is_one_line_with_its_type():
+    assert describe_error(KeyError("state_dict")) == "KeyError: 'state_dict'"
+    assert describe_error(ValueError("f.h5: bad\nmore")) == "f.h5: bad"
+    assert describe_error(RuntimeError()) == "RuntimeError"
+
+
+def test_a_command_error_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["data", "summary", "--data-dir", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("msa data: error: ") and "nope" in err[0]
