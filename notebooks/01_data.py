@@ -41,6 +41,7 @@ from msa_lib.data.describe import (
     video_overlap,
 )
 from msa_lib.data.featureset import ALLOWED_SPLITS
+from msa_lib.data.layout import BCLSTM_FILE
 from msa_lib.plots import caption, save_figure, save_table, setup_style, source_tag
 
 setup_style()
@@ -182,14 +183,14 @@ rows = []
 for corpus in ("mosi", "mosei"):
     for modality, path in folder.csd_files(corpus).items():
         rows.append({"corpus": corpus, "modality": modality, "file": path.name, "kind": ".csd"})
-if (folder.root / "mosi" / "bclstm_features.npz").is_file():
+if folder.has_bclstm:
     bc = folder.bclstm()
     for modality, dim in bc.dims.items():
         rows.append(
             {
                 "corpus": "mosi",
                 "modality": modality,
-                "file": f"bclstm_features.npz ({dim}-d)",
+                "file": f"{BCLSTM_FILE} ({dim}-d)",
                 "kind": "bc-LSTM, own split " + str(bc.split_counts()),
             }
         )

@@ -225,7 +225,7 @@ display(shown)
 # is a generated grey clip.
 
 # %%
-mosei_media = folder.root / "raw" / "mosei"
+mosei_media = folder.raw_dir("mosei")
 segs = []
 if folder.has("mosei") and mosei_media.is_dir():
     segs = [s for s in plan_table(folder.segments("mosei"), mosei_media) if s.media]
