@@ -141,6 +141,13 @@ class SplitConfig:
     test: float = 0.15
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("train", "valid", "test"):
+            v = getattr(self, name)
+            _require(0 < v < 1, f"split fraction {name} must be in (0, 1), got {v}")
+        total = self.train + self.valid + self.test
+        _require(abs(total - 1) < 1e-9, f"split fractions must sum to 1, got {total}")
+
 
 @dataclass(frozen=True)
 class SynthConfig:
@@ -168,6 +175,24 @@ class SynthConfig:
     p_inf_frame: float = 0.03  # share of audio frames with -inf values (COVAREP has them)
     p_empty_sequence: float = 0.004  # share of sequences with no frames at all
     p_nan_frame: float = 0.01  # share of visual frames that are all NaN (lost face)
+
+    def __post_init__(self) -> None:
+        for name in ("mosei_segments", "mosi_segments"):
+            n = getattr(self, name)
+            _require(
+                n >= 30, f"{name} must be >= 30 (a grouped 70/15/15 split needs videos), got {n}"
+            )
+        _require(
+            1 <= self.min_frames <= self.max_frames,
+            f"need 1 <= min_frames <= max_frames, got {self.min_frames} and {self.max_frames}",
+        )
+        for name, rho in self.signal.items():
+            _require(0 <= rho < 1, f"signal['{name}'] must be in [0, 1), got {rho}")
+        for name in ("p_inf_frame", "p_empty_sequence", "p_nan_frame"):
+            _require(
+                0 <= getattr(self, name) <= 1,
+                f"{name} must be in [0, 1], got {getattr(self, name)}",
+            )
 
 
 @dataclass(frozen=True)

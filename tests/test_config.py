@@ -77,3 +77,14 @@ def test_sections_build_each_config_and_refuse_unknown_sections():
         sections_from_dict({"train": TrainConfig}, {"trian": {}}, "run.yaml")
     with pytest.raises(ConfigError, match=r"run.yaml \[train\]: expected a mapping"):
         sections_from_dict({"train": TrainConfig}, {"train": [1, 2]}, "run.yaml")
+
+
+def test_synthetic_and_split_settings_are_checked():
+    from msa_lib.config import SplitConfig, SynthConfig
+
+    with pytest.raises(ConfigError, match="split fractions must sum to 1"):
+        SplitConfig(train=0.8, valid=0.15, test=0.15)
+    with pytest.raises(ConfigError, match=r"need 1 <= min_frames <= max_frames, got 5 and 2"):
+        SynthConfig(min_frames=5, max_frames=2)
+    with pytest.raises(ConfigError, match=r"signal\['text'\] must be in \[0, 1\)"):
+        SynthConfig(signal={"visual": 0.4, "audio": 0.4, "text": 1.0})

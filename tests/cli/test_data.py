@@ -35,3 +35,10 @@ def test_summary_on_real_data(real_data_dir, capsys):
 def test_missing_folder_is_an_error_not_a_traceback(tmp_path, capsys):
     assert main(["data", "summary", "--data-dir", str(tmp_path / "nope")]) == 2
     assert "nope does not exist" in capsys.readouterr().err
+
+
+def test_synth_with_too_few_segments_is_one_line(tmp_path, capsys):
+    assert main(["data", "synth", "--out", str(tmp_path / "s"), "--mosei-segments", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "mosei_segments must be >= 30" in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
