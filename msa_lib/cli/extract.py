@@ -1,12 +1,126 @@
-"""``msa extract`` (interim: delegates to the extraction module)."""
+"""``msa extract``: features from a clip, a folder of clips or a segments table.
+
+Writes ``<out>/<extractor>.h5`` per extractor (modalities ``audio``, ``visual``, ``text``,
+``glove``), the merged ``<out>/features.h5`` and ``<out>/errors.jsonl``. Exit status 1 when every
+segment of an extractor failed; 2 for a bad request (config, paths, tables), before any segment runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from msa_lib.cli.common import add_config_arg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa extract``."""
-    from msa_lib.extract.corpus import register_cli
+    from msa_lib.extract.base import BUILTIN
 
-    register_cli(sub)
+    p = sub.add_parser(
+        "extract",
+        help="extract audio/visual/text/glove features from clips, a folder or a segments.csv",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument("path", help="a clip, a folder of clips, or a segments.csv")
+    p.add_argument("--out", default="features", help="output folder (default: ./features)")
+    p.add_argument(
+        "--extractors",
+        nargs="+",
+        default=list(BUILTIN),
+        choices=list(BUILTIN),
+        help="which extractors to run (default: all)",
+    )
+    p.add_argument(
+        "--segments",
+        help="segments.csv giving labels, folds and transcripts of a folder's clips "
+        "(default: ROOT/<corpus>/segments.csv for a folder ROOT/raw/<corpus>)",
+    )
+    p.add_argument(
+        "--media", help="folder of the videos a segments.csv names (default: ROOT/raw/<corpus>)"
+    )
+    add_config_arg(p, "extractor settings (sections audio, visual, text)")
+    p.add_argument("--text-model", help="a local BERT-style model folder (e.g. bert-base-uncased)")
+    p.add_argument(
+        "--protocol", choices=("paper", "sampled"), help="visual frames (default: paper)"
+    )
+    p.add_argument("--face-width", choices=("paper", "cheeks"), help="visual normalisation pair")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for audio/visual (0: one per core; capped at the cores)",
+    )
+    p.add_argument(
+        "--transcript-encoding",
+        default="utf-8",
+        help="encoding of <clip>.txt transcripts (default: utf-8, read strictly)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files even when the new ones have fewer good rows",
+    )
+    p.add_argument("--corpus", help="corpus name stored in the FeatureSets")
+    p.add_argument(
+        "--source", default="real", choices=("real", "synthetic"), help="data source tag"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="end by printing a JSON summary")
+    p.set_defaults(func=cmd_extract)
+
+
+def settings_from_args(args: argparse.Namespace) -> dict:
+    """The extractor settings: the config file, then the options that override it."""
+    from msa_lib.cli.common import read_config_file
+    from msa_lib.extract.base import default_settings, settings_from_dict, with_section
+    from msa_lib.extract.visual import FACE_WIDTHS
+
+    settings = default_settings()
+    if args.config:
+        settings = settings_from_dict(read_config_file(args.config), str(args.config))
+    if args.text_model:
+        settings = with_section(settings, "text", model=args.text_model)
+    if args.protocol:
+        settings = with_section(settings, "visual", protocol=args.protocol)
+    if args.face_width:
+        settings = with_section(settings, "visual", width_landmarks=FACE_WIDTHS[args.face_width])
+    return settings
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Run ``msa extract``."""
+    from msa_lib.cli.common import print_json
+    from msa_lib.extract.plan import plan
+    from msa_lib.extract.runner import extract_corpus, resolve_workers
+
+    workers = resolve_workers(args.workers)  # a bad request fails before any work
+    settings = settings_from_args(args)
+    segments, corpus = plan(args.path, args.segments, args.media, args.transcript_encoding)
+    try:
+        report = extract_corpus(
+            segments,
+            args.out,
+            args.extractors,
+            settings,
+            workers=workers,
+            progress=not args.no_progress,
+            corpus=args.corpus or corpus,
+            source=args.source,
+            overwrite=args.overwrite,
+        )
+    except KeyboardInterrupt:
+        print("msa: interrupted; finished segments are cached, rerun to resume", flush=True)
+        return 130
+    summary = report.as_dict()
+    if args.json:
+        print_json(summary)
+    else:
+        for n, info in summary["extractors"].items():
+            kept = " (existing file kept)" if info["kept_existing"] else ""
+            print(
+                f"{n}: {info['n_segments']} segments x {info['dim']} -> {info['file']}{kept} "
+                f"({info['n_nan_rows']} NaN rows, {info['n_failed']} failed)"
+            )
+        if summary["merged"]:
+            print(f"merged: {summary['merged']}")
+    return 1 if report.all_failed else 0

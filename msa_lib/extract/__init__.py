@@ -4,8 +4,12 @@
 - ``audio``: librosa, 29 values per frame, averaged, padded to 74 (§3.2).
 - ``visual``: MediaPipe FaceLandmarker, 65 face-geometry values per frame, averaged (§3.3).
 - ``text``: a frozen BERT-style encoder, mean over non-padding tokens (§3.4).
-- ``glove``: averaged GloVe word vectors.
-- ``corpus``: batch runs over clips, folders or segment tables (``msa extract``).
+- ``glove``: averaged GloVe word vectors (modality ``glove``).
+- ``base``: the one ``Extractor`` interface, the registry (``register``, ``get``) and ``Segment``.
+- ``plan``: segments from a clip, a folder of clips or a segments table.
+- ``cache``: per-segment results keyed by content and settings.
+- ``runner``: the process pool, the output files (one per extractor, and the merged set), the
+  report (``msa extract``).
 - ``generate``: generated stand-in media (espeak-ng speech, a face image video) for tests and
   chapters when no real clips are available.
 - ``probe``: a ridge baseline on extracted features (chapter 4).

@@ -21,7 +21,9 @@ import librosa.feature.rhythm
 import numpy as np
 
 from msa_lib.config import AudioConfig
-from msa_lib.extract.media import NoAudioError, probe, read_audio
+from msa_lib.data.featureset import ModalityMeta
+from msa_lib.extract.base import Extractor, Outcome, Segment, register
+from msa_lib.extract.media import NoAudioError, check_truncation, check_window, probe, read_audio
 
 N_PAPER = 29  # values per frame (§3.2)
 SILENCE_PEAK = 1e-4  # peak amplitude below which a segment counts as silent (-80 dBFS)
@@ -44,6 +46,7 @@ class AudioResult:
     n_frames: int = 0
     flags: dict[str, bool] = field(default_factory=dict)
     frames: np.ndarray | None = None  # [n_frames, 29] when asked for
+    warnings: list[str] = field(default_factory=list)  # e.g. a truncated file
 
 
 @lru_cache(maxsize=8)
@@ -125,23 +128,56 @@ def extract_audio(
 
     A file without an audio track gives a NaN vector flagged ``no_audio``; silent audio is
     computed (finite values) and flagged ``silent``; audio shorter than one STFT frame gives a NaN
-    vector flagged ``too_short``. Unreadable files raise ``MediaError`` naming the file.
+    vector flagged ``too_short``. A file whose streams end well before its declared duration (an
+    interrupted download) is flagged ``truncated`` with a warning naming both durations.
+    Unreadable files raise ``MediaError`` naming the file.
     """
-    from msa_lib.extract.media import check_window
-
     info = probe(path)
     s, e = check_window(info, start, end)
     length = e - s if cfg.duration is None else min(cfg.duration, e - s)
+    cut = check_truncation(info)
+    warn = [cut.message(s + length)] if cut else []
     try:
         y = read_audio(path, cfg.sample_rate, start=s, duration=length)
     except NoAudioError:
         nan = np.full(len(feature_names(cfg)), np.nan, np.float32)
-        return AudioResult(nan, flags={"no_audio": True, "too_short": False, "silent": False})
+        flags = {"no_audio": True, "too_short": False, "silent": False, "truncated": bool(cut)}
+        return AudioResult(nan, flags=flags, warnings=warn)
     result = features_from_samples(y, cfg, keep_frames=keep_frames)
     result.flags["no_audio"] = False
+    result.flags["truncated"] = cut is not None
+    result.warnings = warn
     return result
 
 
 def params(cfg: AudioConfig = AudioConfig()) -> dict:
     """The settings recorded in a FeatureSet's metadata."""
     return dataclasses.asdict(cfg)
+
+
+@register
+class AudioExtractor(Extractor):
+    """librosa features of a segment's audio (§3.2)."""
+
+    name = "audio"
+    modality = "audio"
+    section = "audio"
+    needs = "media"
+    libraries = ("librosa",)
+
+    def dim(self) -> int:
+        """``pad_to`` columns (or the 29 values when padding is narrower)."""
+        return len(feature_names(self.settings))
+
+    def run(self, seg: Segment) -> Outcome:
+        """Audio vector of the segment's window; flags count frames and name what was missing."""
+        r = extract_audio(seg.media, seg.start, seg.end, self.settings)
+        return Outcome(
+            r.vector, dict(r.flags) | {"n_audio_frames": r.n_frames}, warnings=r.warnings
+        )
+
+    def metadata(self) -> ModalityMeta:
+        """librosa's version, the settings and the column names."""
+        return ModalityMeta(
+            "librosa", librosa.__version__, params(self.settings), feature_names(self.settings)
+        )

