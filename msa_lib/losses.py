@@ -18,6 +18,7 @@ from msa_lib.config import LossConfig
 from msa_lib.models import FusionOutput
 
 LOSS_KINDS = ("correlation", "multitask", "mse")
+CLASS_SCHEMES = (2, 3, 5, 7)  # class counts sentiment_classes knows
 
 
 def pearson_r(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

@@ -81,7 +81,8 @@ from msa_lib.plots import (
     setup_style,
     source_tag,
 )
-from msa_lib.train import SUBSETS, fold_splits, time_epochs
+from msa_lib.data.splits import fold_splits
+from msa_lib.train import SUBSETS, time_epochs
 
 torch.set_num_threads(2)
 setup_style()
@@ -112,7 +113,7 @@ display(
 # ## The recipe
 #
 # Every value below comes from the configuration dataclasses in `msa_lib.config`, whose defaults are
-# the paper's. The few choices the paper leaves open are documented in `msa_lib.train`: inputs are
+# the paper's. The few choices the paper leaves open are documented in `msa_lib.train.inputs`: inputs are
 # standardised with training statistics only; a segment missing a modality gets the training mean
 # for it (and is counted); a split's loss and r are computed over the whole split in evaluation mode.
 
@@ -158,7 +159,7 @@ display(paper_table1())
 # trained on. The check below fits the same ridge regression both ways.
 
 # %%
-have_bclstm = folder.source == "real" and (folder.root / "mosi" / "bclstm_features.npz").is_file()
+have_bclstm = folder.source == "real" and folder.has_bclstm
 if not have_bclstm:
     display(
         Markdown(

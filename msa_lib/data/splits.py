@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
 from msa_lib.config import SplitConfig
+from msa_lib.data.featureset import FeatureSet
 
 
 def grouped_split(video_ids: np.ndarray, config: SplitConfig = SplitConfig()) -> np.ndarray:
@@ -62,3 +63,23 @@ def holdout_videos(
     gss = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
     keep, held = next(gss.split(np.arange(len(video_ids)), groups=video_ids))
     return np.sort(keep), np.sort(held)
+
+
+def fold_splits(
+    fs: FeatureSet, holdout: float | None = None, seed: int = 0
+) -> dict[str, FeatureSet]:
+    """``{train, valid, test}`` from ``fs.split``; with ``holdout``, valid = whole videos held out of train.
+
+    The hold-out is for corpora without a validation fold (the bc-LSTM features' own split).
+    """
+    train = fs.select("train")
+    if holdout is None:
+        return {"train": train, "valid": fs.select("valid"), "test": fs.select("test")}
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be a fraction between 0 and 1 (exclusive), got {holdout}")
+    if (fs.split == "valid").any():
+        raise ValueError(
+            f"{fs.corpus}: already has a valid split; hold-out is for corpora without one"
+        )
+    keep, held = holdout_videos(train.video_id, holdout, seed)
+    return {"train": train.take(keep), "valid": train.take(held), "test": fs.select("test")}

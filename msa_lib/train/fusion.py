@@ -1,0 +1,309 @@
+"""The fusion model's training (§3.6.1) on top of the generic loop, prediction and checkpoints.
+
+Recipe: Adam (lr 8e-4, weight decay 0.04), batch 32, up to 100 epochs, ReduceLROnPlateau on the
+validation Pearson r (mode max, factor 0.7, patience 7), early stopping after 25 epochs without a
+better validation r, and the best-validation-r weights kept. Every value is in
+:class:`~msa_lib.config.TrainConfig`; input preparation is :mod:`msa_lib.train.inputs`.
+
+Choices the paper leaves open, made here:
+
+- a split's loss, MAE and r are computed over the whole split at once (r of the split, not a
+  mean of batch values), in evaluation mode;
+- a final batch with fewer than ``min_batch`` (2) segments is skipped: BatchNorm needs two rows;
+- where a validation r is undefined (constant predictions) it counts as 0 for the scheduler and
+  for early stopping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from msa_lib.atomic import atomic_path
+from msa_lib.config import LossConfig, ModelConfig, TrainConfig, config_from_dict
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import metrics
+from msa_lib.losses import CLASS_SCHEMES, compute_loss
+from msa_lib.models import FusionModel, FusionOutput
+from msa_lib.train.inputs import (
+    Standardizer,
+    TrainInputError,
+    check_featureset,
+    require_varied_labels,
+    usable_rows,
+)
+from msa_lib.train.loop import predict_batches, train_loop
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "msa-fusion-model"
+CHECKPOINT_KEYS = (
+    "format",
+    "state_dict",
+    "dims",
+    "modalities",
+    "model_config",
+    "train_config",
+    "loss_config",
+    "scaler",
+    "best_epoch",
+    "best_valid_r",
+    "input_counts",
+)
+
+Columns = list[tuple[str, int, int]]
+
+
+@dataclass
+class TrainedModel:
+    """A fitted fusion model with everything needed to predict: weights, scaler, configs."""
+
+    model: FusionModel
+    scaler: Standardizer
+    modalities: list[str]
+    model_config: ModelConfig
+    train_config: TrainConfig
+    loss_config: LossConfig
+    best_epoch: int = 0
+    best_valid_r: float = float("nan")
+    input_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Input width per modality."""
+        return dict(self.model.dims)
+
+    def predict(self, fs: FeatureSet) -> np.ndarray:
+        """Scores for every segment of ``fs`` (see :func:`predict`)."""
+        return predict(self, fs)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write configs, scaler and weights to one checkpoint file, atomically (temp file + rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        blob = {
+            "format": CHECKPOINT_FORMAT,
+            "state_dict": self.model.state_dict(),
+            "dims": self.dims,
+            "modalities": self.modalities,
+            "model_config": dataclasses.asdict(self.model_config),
+            "train_config": dataclasses.asdict(self.train_config),
+            "loss_config": dataclasses.asdict(self.loss_config),
+            "scaler": self.scaler.state(),
+            "best_epoch": self.best_epoch,
+            "best_valid_r": self.best_valid_r,
+            "input_counts": self.input_counts,
+        }
+        with atomic_path(path) as tmp:
+            torch.save(blob, tmp)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainedModel:
+        """Read a checkpoint written by :meth:`save`; any defect is one ValueError naming file and key."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: model checkpoint not found")
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"{path}: not a readable model checkpoint ({exc})") from exc
+        if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"{path}: not an msa fusion-model checkpoint (no format '{CHECKPOINT_FORMAT}')"
+            )
+        absent = [k for k in CHECKPOINT_KEYS if k not in blob]
+        if absent:
+            raise ValueError(f"{path}: checkpoint has no key '{absent[0]}' (missing: {absent})")
+        return _from_blob(path, blob)
+
+
+def _from_blob(path: Path, blob: Mapping) -> TrainedModel:
+    """Build the model from a checkpoint's contents; errors name the file and the key."""
+    mods = list(blob["modalities"])
+    lacking = [m for m in mods if m not in blob["dims"]]
+    if lacking:
+        raise ValueError(f"{path}: checkpoint key 'dims' has no entry for modality {lacking}")
+    for part in ("mean", "std"):
+        table = blob["scaler"].get(part) if isinstance(blob["scaler"], Mapping) else None
+        lacking = mods if table is None else [m for m in mods if m not in table]
+        if lacking:
+            raise ValueError(
+                f"{path}: checkpoint key 'scaler.{part}' has no entry for modality {lacking}"
+            )
+    model_config = config_from_dict(ModelConfig, blob["model_config"], f"{path} [model_config]")
+    train_config = config_from_dict(TrainConfig, blob["train_config"], f"{path} [train_config]")
+    loss_config = config_from_dict(LossConfig, blob["loss_config"], f"{path} [loss_config]")
+    model = FusionModel({m: int(blob["dims"][m]) for m in mods}, model_config)
+    try:
+        model.load_state_dict(blob["state_dict"])
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ValueError(
+            f"{path}: checkpoint key 'state_dict' does not fit the model ({first})"
+        ) from exc
+    model.eval()
+    return TrainedModel(
+        model=model,
+        scaler=Standardizer.from_state(blob["scaler"]),
+        modalities=mods,
+        model_config=model_config,
+        train_config=train_config,
+        loss_config=loss_config,
+        best_epoch=int(blob["best_epoch"]),
+        best_valid_r=float(blob["best_valid_r"]),
+        input_counts=dict(blob["input_counts"]),
+    )
+
+
+def _tensors(
+    scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]
+) -> tuple[torch.Tensor, Columns]:
+    """One ``[n, sum(dims)]`` tensor of standardised inputs and each modality's column range."""
+    x = scaler.transform(fs)
+    cols, start = [], 0
+    for m in modalities:
+        cols.append((m, start, start + x[m].shape[1]))
+        start += x[m].shape[1]
+    return torch.from_numpy(np.concatenate([x[m] for m in modalities], axis=1)), cols
+
+
+def _split_inputs(x: torch.Tensor, cols: Columns) -> dict[str, torch.Tensor]:
+    """The modality blocks of a concatenated input tensor."""
+    return {m: x[:, a:b] for m, a, b in cols}
+
+
+def _forward_all(model: FusionModel, x: torch.Tensor, cols: Columns) -> FusionOutput:
+    """Evaluation-mode outputs for every row, in chunks."""
+    return predict_batches(model, x, lambda m, xb: m(_split_inputs(xb, cols)))
+
+
+def _selection_score(r: float) -> float:
+    """The validation r used for model selection; undefined counts as 0."""
+    return r if np.isfinite(r) else 0.0
+
+
+def fit(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    loss_config: LossConfig = LossConfig(),
+    modalities: Sequence[str] | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> tuple[TrainedModel, pd.DataFrame]:
+    """Train on ``train_fs``, select on ``valid_fs``; returns the best model and per-epoch history."""
+    cfg = train_config
+    mods = list(modalities) if modalities is not None else train_fs.modalities
+    if not mods:
+        raise TrainInputError("no modalities to train on")
+    if loss_config.kind == "multitask" and model_config.n_classes not in CLASS_SCHEMES:
+        raise TrainInputError(
+            f"the multi-task loss needs a classification head with {CLASS_SCHEMES} classes "
+            f"(model.n_classes, --classes); got n_classes={model_config.n_classes}"
+        )
+    check_featureset(train_fs, mods, "train")
+    check_featureset(valid_fs, mods, "valid", train_fs.dims)
+    keep_tr, counts_tr = usable_rows(train_fs, mods, cfg.missing)
+    keep_va, counts_va = usable_rows(valid_fs, mods, cfg.missing)
+    for name, n in (("train", counts_tr["n_used"]), ("valid", counts_va["n_used"])):
+        if n < cfg.batch_size:
+            raise TrainInputError(
+                f"{train_fs.corpus or 'FeatureSet'}: the {name} split has {n} usable segments, "
+                f"fewer than one batch ({cfg.batch_size}); {counts_tr if name == 'train' else counts_va}"
+            )
+    for name, c in (("train", counts_tr), ("valid", counts_va)):
+        if c["n_unlabelled"] or c["n_missing_modality"]:
+            log.info("%s split: %s (missing-modality rule: %s)", name, c, cfg.missing)
+    train_fs, valid_fs = train_fs.take(keep_tr), valid_fs.take(keep_va)
+    require_varied_labels(train_fs, "train")
+    require_varied_labels(valid_fs, "valid")
+
+    scaler = Standardizer.fit(train_fs, mods)
+    x_tr, cols = _tensors(scaler, train_fs, mods)
+    x_va, _ = _tensors(scaler, valid_fs, mods)
+    y_tr = torch.from_numpy(train_fs.label.astype(np.float32))
+    y_va = torch.from_numpy(valid_fs.label.astype(np.float32))
+
+    def batch_loss(model: FusionModel, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        xb, yb = batch
+        return compute_loss(model(_split_inputs(xb, cols)), yb, loss_config)
+
+    def validate(model: FusionModel) -> tuple[float, dict[str, float]]:
+        out = _forward_all(model, x_va, cols)
+        valid_loss = float(compute_loss(out, y_va, loss_config))
+        m = metrics(y_va.numpy(), out.score.numpy())
+        return _selection_score(m["r"]), {
+            "valid_loss": valid_loss,
+            "valid_mae": m["mae"],
+            "valid_r": m["r"],
+        }
+
+    dims = {m: train_fs.dims[m] for m in mods}
+    result = train_loop(
+        lambda: FusionModel(dims, model_config),
+        (x_tr, y_tr),
+        batch_loss,
+        validate,
+        cfg,
+        progress=progress,
+        desc=desc,
+    )
+    trained = TrainedModel(
+        model=result.model,
+        scaler=scaler,
+        modalities=mods,
+        model_config=model_config,
+        train_config=cfg,
+        loss_config=loss_config,
+        best_epoch=result.best_epoch,
+        best_valid_r=result.best_logged["valid_r"],
+        input_counts={"train": counts_tr, "valid": counts_va},
+    )
+    return trained, result.history
+
+
+def predict(trained: TrainedModel, fs: FeatureSet) -> np.ndarray:
+    """Scores for every segment of ``fs`` (missing modalities get the training mean)."""
+    check_featureset(fs, trained.modalities, "predict", trained.dims)
+    x, cols = _tensors(trained.scaler, fs, trained.modalities)
+    return _forward_all(trained.model, x, cols).score.numpy().astype(np.float64)
+
+
+def split_loss(y_true: np.ndarray, y_pred: np.ndarray, config: LossConfig = LossConfig()) -> float:
+    """The training loss over a whole split (regression-only losses; NaN for the multi-task one)."""
+    if config.kind == "multitask":
+        return float("nan")
+    out = FusionOutput(torch.as_tensor(y_pred, dtype=torch.float32), None)
+    return float(compute_loss(out, torch.as_tensor(y_true, dtype=torch.float32), config))
+
+
+def score_predictions(
+    y_true: np.ndarray, y_pred: np.ndarray, config: LossConfig = LossConfig()
+) -> dict[str, float]:
+    """Loss and every metric of :func:`msa_lib.evaluate.metrics`, over labelled segments."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    ok = ~np.isnan(y_true)
+    return {
+        "loss": split_loss(y_true[ok], y_pred[ok], config),
+        **metrics(y_true[ok], y_pred[ok]),
+        "n": int(ok.sum()),
+    }
+
+
+def evaluate_model(trained: TrainedModel, splits: Mapping[str, FeatureSet]) -> pd.DataFrame:
+    """One row per split: loss, MAE, r, Acc-2, F1, Acc-7 and the segment count."""
+    rows = []
+    for name, fs in splits.items():
+        p = predict(trained, fs)
+        rows.append({"split": name, **score_predictions(fs.label, p, trained.loss_config)})
+    return pd.DataFrame(rows)
