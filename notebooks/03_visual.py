@@ -43,9 +43,11 @@ from IPython.display import Markdown, display
 from msa_lib.config import VisualConfig
 from msa_lib.data import FeatureSet, open_data
 from msa_lib.data.layout import default_cache_dir
-from msa_lib.extract.corpus import Segment, Settings, extract_corpus, plan_table
+from msa_lib.extract.base import Segment
 from msa_lib.extract.generate import chapter_clips, make_clip
 from msa_lib.extract.media import iter_frames, probe
+from msa_lib.extract.plan import plan_table
+from msa_lib.extract.runner import extract_corpus
 from msa_lib.extract.visual import FACE_WIDTHS, extract_visual, feature_names
 from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
 
@@ -236,7 +238,7 @@ rep = extract_corpus(
     segs,
     out,
     ["visual"],
-    Settings(visual=sampled_cfg),
+    {"visual": sampled_cfg},
     progress=False,
     corpus="mosei+generated",
     source=folder.source,

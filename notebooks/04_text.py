@@ -43,7 +43,7 @@ from sklearn.manifold import TSNE
 
 from msa_lib.config import TextConfig
 from msa_lib.data import ModalityMeta, open_data
-from msa_lib.extract.corpus import featureset_from_vectors
+from msa_lib.extract.runner import featureset_from_vectors
 from msa_lib.extract.glove import Glove
 from msa_lib.extract.probe import ridge_probe
 from msa_lib.extract.text import TextEncoder, version
