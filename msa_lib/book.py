@@ -3,13 +3,15 @@
 ``book/_toc.yml`` is the one list of chapters and their order. Each chapter's jupytext source is
 converted to a notebook, executed by papermill into ``book/<name>.ipynb`` (kept even when a cell
 fails, so the error is visible in context), and Jupyter Book 1.x renders ``book/_build/html`` with
-warnings as errors.
+warnings as errors. The HTML reads offline: MathJax is copied into the build from the installed
+``django-static-mathjax`` wheel (MathJax 3's own files), and nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -88,8 +90,73 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path
     return out, time.perf_counter() - t0
 
 
+MATHJAX_DIST = "django-static-mathjax"
+
+
+def vendor_mathjax(book: Path) -> Path:
+    """Copy MathJax 3 (es5 build) from the installed wheel into ``book/_vendor/mathjax``.
+
+    Offline: the wheel is installed with the environment (requirements.txt); a missing one is a
+    clear error, never a CDN fallback. Copies again only when the installed version changed."""
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        version = importlib.metadata.version(MATHJAX_DIST)
+        spec = importlib.util.find_spec("mathjax")
+    except importlib.metadata.PackageNotFoundError:
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"MathJax is not installed: the book serves it from the {MATHJAX_DIST} package "
+            f"(`make install`, or `pip install {MATHJAX_DIST}`)"
+        )
+    src = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    if not (src / "tex-mml-chtml.js").is_file():
+        raise RuntimeError(f"{src}: no tex-mml-chtml.js in the installed {MATHJAX_DIST}")
+    dest = book / "_vendor" / "mathjax"
+    stamp = dest / ".version"
+    if not (stamp.is_file() and stamp.read_text() == version):
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest)
+        stamp.write_text(version)
+    return dest
+
+
+def built_toc(root: Path) -> tuple[Path, list[str]]:
+    """The toc to build: ``book/_toc.yml`` less chapters not executed yet (no ``book/<name>.ipynb``).
+
+    Returns the toc file and the chapters left out; with none left out it is ``book/_toc.yml``."""
+    book = root / "book"
+    toc = book / "_toc.yml"
+    missing = [c for c in toc_chapters(toc) if not (book / f"{c}.ipynb").is_file()]
+    if not missing:
+        return toc, []
+
+    def keep(node):
+        if isinstance(node, dict):
+            if node.get("file") in missing:
+                return None
+            return {k: keep(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [k for k in (keep(v) for v in node) if k is not None]
+        return node
+
+    data = keep(yaml.safe_load(toc.read_text()))
+    if not data.get("chapters"):
+        data.pop("chapters", None)
+    partial = book / "_build" / "_toc.partial.yml"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text(yaml.safe_dump(data, sort_keys=False))
+    return partial, missing
+
+
 def build_html(root: Path) -> Path:
     """Render the executed notebooks with Jupyter Book 1.x, warnings as errors."""
+    vendor_mathjax(root / "book")
+    toc, missing = built_toc(root)
+    if missing:
+        print(f"[book] not executed, left out of the HTML: {', '.join(missing)}", flush=True)
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [
         str(jb if jb.exists() else "jupyter-book"),
@@ -98,7 +165,7 @@ def build_html(root: Path) -> Path:
         "--config",
         str(root / "_config.yml"),
         "--toc",
-        str(root / "book" / "_toc.yml"),
+        str(toc),
         "--path-output",
         str(root / "book"),
         "-W",
