@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 1. Data: CMU-MOSI and CMU-MOSEI
+# # Data: CMU-MOSI and CMU-MOSEI
 #
 # The paper trains on CMU-MOSEI (23k opinion segments from YouTube monologues) and tests on
 # CMU-MOSI (2199 segments from 93 videos). Both carry a sentiment score per segment in [-3, 3],
@@ -21,11 +21,13 @@
 # The data comes from one setting: the `data_dir` parameter below, else the environment variable
 # `MSA_DATA_DIR`, else the project's synthetic stand-in corpus.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
 results_dir = "../book/results"
 
-# %%
+# %% tags=["remove-cell"]
+import logging
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -40,13 +42,17 @@ from msa_lib.data.describe import (
     split_table,
     video_overlap,
 )
-from msa_lib.data.featureset import ALLOWED_SPLITS
 from msa_lib.data.layout import BCLSTM_FILE
-from msa_lib.plots import caption, save_figure, save_table, setup_style, source_tag
+from msa_lib.plots import save_table, setup_style, show_figure, show_table, source_tag
 
+# the segments reader logs zero-length segments each time a table is read; the count is stated
+# in the text below instead
+logging.getLogger("msa_lib.data.segments").setLevel(logging.ERROR)
 setup_style()
 folder = open_data(data_dir)
 segments = corpus_segments(folder)
+
+# %% tags=["remove-input"]
 display(
     Markdown(
         f"**Data in use:** `{folder.root}` — **{source_tag(folder.source)}**."
@@ -67,14 +73,12 @@ display(
 # fold. The paper instead uses a random 70/15/15 split (§3.1); we keep the official folds so that our
 # numbers are comparable with published ones. Where a corpus has no official folds (the synthetic one),
 # `msa_lib.data.splits.grouped_split` makes a seeded 70/15/15 split **by video**, so that no speaker
-# appears in two folds.
+# appears in two folds. {numref}`tab-data-splits` counts the folds of the data in use.
 
-# %%
+# %% tags=["hide-input"]
 splits = split_table(segments)
 save_table(splits, "data_splits", results_dir, folder.source)
-display(Markdown(caption("Table 1.1: segments and videos per fold.", folder.source)))
-pivot = splits.pivot(index="corpus", columns="split", values="segments")
-display(pivot.reindex(columns=[c for c in ALLOWED_SPLITS if c in pivot]).fillna(0).astype(int))
+show_table(splits, "tab-data-splits", "Segments and videos per corpus and fold.", folder.source)
 overlap = video_overlap(segments)
 display(
     Markdown(
@@ -89,17 +93,30 @@ display(
 # MOSI labels are means of five annotators and take many values; MOSEI's are means of three, in
 # steps of 1/3. Binary accuracy in the literature is reported two ways:
 # *has-0* (negative < 0 against non-negative >= 0) and *non-0* (zero-labelled segments left out), so
-# the share of exact zeros matters.
+# the share of exact zeros matters: {numref}`tab-data-labels` gives it per fold, with the shares
+# of negative and positive labels, and {numref}`fig-data-labels` shows the whole distribution.
 
-# %%
+# %% tags=["hide-input"]
 labels = label_summary(segments)
 save_table(labels, "data_labels", results_dir, folder.source)
-display(
-    Markdown(caption("Table 1.2: label statistics and segment durations per fold.", folder.source))
+show_table(
+    labels.rename(
+        columns={
+            "share_negative": "< 0",
+            "share_zero": "= 0",
+            "share_positive": "> 0",
+            "median_duration_s": "median s",
+        }
+    ),
+    "tab-data-labels",
+    "Labels per corpus and fold: count, mean, standard deviation, shares of negative, zero and "
+    "positive labels, and the median segment duration in seconds.",
+    folder.source,
+    digits={"n": 0, "mean": 3, "sd": 3, "median s": 2},
+    percent=["< 0", "= 0", "> 0"],
 )
-display(labels.round(3))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=False)
 for ax, (corpus, seg) in zip(axes, segments.groupby("corpus")):
     sns.histplot(
@@ -115,9 +132,17 @@ for ax, (corpus, seg) in zip(axes, segments.groupby("corpus")):
     )
     ax.set_title(f"{corpus.upper()}: sentiment labels")
     ax.set_xlim(-3.1, 3.1)
-fig.suptitle(caption("Figure 1.1: label distribution per fold", folder.source), y=1.02)
-save_figure(fig, "data_labels", results_dir)
-plt.show()
+fig.tight_layout()
+n_seg = segments[segments["split"] != "unassigned"].groupby("corpus").size()
+show_figure(
+    fig,
+    "fig-data-labels",
+    "Sentiment labels per fold, one bin per step of 1/3, density within each fold (segments: "
+    + ", ".join(f"{c.upper()} {n}" for c, n in n_seg.items())
+    + "; segments in no fold left out).",
+    folder.source,
+    results_dir,
+)
 
 # %% [markdown]
 # ## Durations and videos
@@ -125,9 +150,9 @@ plt.show()
 # Segment duration matters for the extractors: the paper's audio features use only the first
 # 3 seconds of a segment (§3.2) and its visual features the first 100 frames (§3.3), so for long
 # segments most of the signal is never seen. Segments per video shows how strongly a few speakers
-# dominate a fold.
+# dominate a fold. {numref}`fig-data-durations` shows both.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 sns.histplot(
     data=segments[segments["duration"] > 0],
@@ -156,15 +181,33 @@ sns.histplot(
     ax=axes[1],
 )
 axes[1].set_xlabel("segments per video")
-fig.suptitle(caption("Figure 1.2: segment durations and segments per video", folder.source), y=1.02)
-save_figure(fig, "data_durations", results_dir)
-plt.show()
+fig.tight_layout()
+n_videos = per_video.groupby("corpus").size()
+show_figure(
+    fig,
+    "fig-data-durations",
+    "Left: segment durations (log scale; dashed: the paper's 3 s audio cap). Right: segments per "
+    "video (videos: " + ", ".join(f"{c.upper()} {n}" for c, n in n_videos.items()) + ").",
+    folder.source,
+    results_dir,
+)
+
+# %% tags=["remove-input"]
 share_over_3s = segments.groupby("corpus")["duration"].apply(lambda d: (d > 3.0).mean())
+zero_length = segments[segments["duration"] <= 0].groupby("corpus").size()
 display(
     Markdown(
         "Share of segments longer than the 3 s audio cap: "
-        + ", ".join(f"{c.upper()} {v:.0%}" for c, v in share_over_3s.items())
-        + "."
+        + ", ".join(f"{c.upper()} {v:.1%}" for c, v in share_over_3s.items())
+        + ". "
+        + (
+            "Segments of zero length (`end` equal to `start`): "
+            + ", ".join(f"{c.upper()} {n}" for c, n in zero_length.items())
+            + "; they keep their labels, are left out of the duration histogram, and get the "
+            "missing-modality mark from every extractor."
+            if len(zero_length)
+            else "No segment has zero length."
+        )
     )
 )
 
@@ -176,9 +219,10 @@ display(
 # (`bclstm_split`, 62 / 31 videos), so they must be evaluated on that split only: on the official
 # folds, test segments were seen by the feature extractors and labels leak. CMU-MOSEI features
 # (OpenFace2, COVAREP, GloVe) are read from the user's `.csd` files in `csd/` when present; the
-# synthetic corpus writes `.csd` files of the same shapes.
+# synthetic corpus writes `.csd` files of the same shapes. {numref}`tab-data-features` lists what
+# the data folder in use holds.
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 for corpus in ("mosi", "mosei"):
     for modality, path in folder.csd_files(corpus).items():
@@ -191,7 +235,8 @@ if folder.has_bclstm:
                 "corpus": "mosi",
                 "modality": modality,
                 "file": f"{BCLSTM_FILE} ({dim}-d)",
-                "kind": "bc-LSTM, own split " + str(bc.split_counts()),
+                "kind": "bc-LSTM, own split: "
+                + " / ".join(f"{n} {s}" for s, n in bc.split_counts().items()),
             }
         )
 for corpus in ("mosi", "mosei"):
@@ -205,9 +250,8 @@ for corpus in ("mosi", "mosei"):
                 "kind": "mp4",
             }
         )
-available = pd.DataFrame(rows)
-display(Markdown(caption("Table 1.3: features and media in the data folder.", folder.source)))
-display(available)
+available = pd.DataFrame(rows, columns=["corpus", "modality", "file", "kind"])
+show_table(available, "tab-data-features", "Features and media in the data folder.", folder.source)
 
 # %% [markdown]
 # ### Reading `.csd` files
@@ -219,7 +263,7 @@ display(available)
 # gets an all-NaN row, the FeatureSet's mark of a missing modality, and is counted below rather than
 # silently filled.
 
-# %%
+# %% tags=["hide-input"]
 reports = []
 for corpus in ("mosei", "mosi"):
     if len(folder.csd_files(corpus)) == 3:
@@ -230,12 +274,23 @@ for corpus in ("mosei", "mosi"):
                     "corpus": corpus,
                     "modality": modality,
                     "dim": fs.dims[modality],
-                    **{k: v for k, v in r.as_dict().items() if k.startswith("n_")},
+                    "segments": r.n_segments,
+                    "by key": r.n_by_key,
+                    "by interval": r.n_by_interval,
+                    "NaN rows": r.n_nan_rows,
+                    "non-finite values": r.n_nonfinite_values,
+                    "zero-filled": r.n_zero_filled,
                 }
             )
 if reports:
-    display(Markdown(caption("Table 1.4: what averaging the .csd files found.", folder.source)))
-    display(pd.DataFrame(reports))
+    show_table(
+        pd.DataFrame(reports),
+        "tab-data-csd",
+        "What averaging the .csd files found: segments found by their own key or cut from their "
+        "video by start/end, all-NaN rows (no entry, no frames, or no finite value), non-finite "
+        "values left out of a mean, and (segment, column) pairs with no finite value.",
+        folder.source,
+    )
 else:
     display(
         Markdown("No complete set of `.csd` files in this data folder: nothing to average here.")
@@ -255,13 +310,22 @@ else:
 # a different projection, offset and scale: a domain shift. The files carry `-inf` audio values, NaN
 # visual frames and empty sequences, like real ones.
 
-# %%
+# %% tags=["hide-input"]
 info = folder.synthetic_info()
 if info:
     cfg = info["config"]
-    display(Markdown(caption("Table 1.5: the generator's settings.", folder.source)))
-    display(pd.DataFrame({"oracle r (rho)": cfg["signal"]}).T)
-    display(pd.Series({k: v for k, v in cfg.items() if k != "signal"}, name="value").to_frame())
+    show_table(
+        pd.DataFrame([cfg["signal"]]),
+        "tab-data-synth-signal",
+        "The generator's signal strength per modality: the oracle correlation rho.",
+        folder.source,
+    )
+    show_table(
+        pd.DataFrame({"setting": k, "value": str(v)} for k, v in cfg.items() if k != "signal"),
+        "tab-data-synth-settings",
+        "The generator's other settings.",
+        folder.source,
+    )
 else:
     display(
         Markdown("This build uses real data; the synthetic corpus is not used in this chapter.")
