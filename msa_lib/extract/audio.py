@@ -138,7 +138,7 @@ def extract_audio(
     cut = check_truncation(info)
     warn = [cut.message(s + length)] if cut else []
     try:
-        y = read_audio(path, cfg.sample_rate, start=s, duration=length)
+        y = read_audio(path, cfg.sample_rate, start=s, duration=length, partial_ok=cut is not None)
     except NoAudioError:
         nan = np.full(len(feature_names(cfg)), np.nan, np.float32)
         flags = {"no_audio": True, "too_short": False, "silent": False, "truncated": bool(cut)}

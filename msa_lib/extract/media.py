@@ -191,8 +191,12 @@ def read_audio(
     sample_rate: int,
     start: float = 0.0,
     duration: float | None = None,
+    partial_ok: bool = False,
 ) -> np.ndarray:
     """Mono float32 samples at ``sample_rate`` from ``start`` for ``duration`` s (None: to the end).
+
+    With ``partial_ok`` (a file known to be truncated), a decoding error after some audio ends
+    the read with what was decoded; otherwise it is a MediaError.
 
     Channels are averaged (as ``librosa.load(mono=True)`` does); resampling is FFmpeg's swresample.
     """
@@ -226,7 +230,8 @@ def read_audio(
                 x = out.to_ndarray().astype(np.float32, copy=False)
                 chunks.append(x.mean(axis=0) if x.ndim == 2 else x)
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{path}: audio stream cannot be decoded ({exc})") from exc
+            if not (partial_ok and chunks):
+                raise MediaError(f"{path}: audio stream cannot be decoded ({exc})") from exc
     y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     t0 = first_time or 0.0
     i0 = max(0, int(round((start - t0) * sample_rate)))
@@ -246,6 +251,7 @@ def iter_frames(
     end: float | None = None,
     max_frames: int | None = None,
     times: Sequence[float] | None = None,
+    partial_ok: bool = False,
 ) -> Iterator[VideoFrame]:
     """Stream RGB frames of [start, end): the first ``max_frames``, or the first at/after each time.
 
@@ -288,7 +294,8 @@ def iter_frames(
                 if max_frames is not None and count >= max_frames:
                     break
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{path}: video stream cannot be decoded ({exc})") from exc
+            if not (partial_ok and decoded):  # a truncated file: keep the frames decoded
+                raise MediaError(f"{path}: video stream cannot be decoded ({exc})") from exc
 
 
 def write_media(

@@ -251,7 +251,8 @@ def extract_visual(
     n_frames = n_face = 0
     kept_t, kept_f, kept_lm, kept_w = [], [], [], []
     with FaceLandmarker(cfg) as lmk:
-        for fr in iter_frames(path, s, e, max_frames=max_frames, times=times):
+        frames = iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None)
+        for fr in frames:
             n_frames += 1
             lm = lmk.detect(fr.rgb, fr.time - s)
             feats = None if lm is None else geometry(lm, pair)

@@ -104,3 +104,28 @@ def corrupt_clip(media_dir) -> Path:
     p = media_dir / "corrupt.mp4"
     p.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
     return p
+
+
+def truncate(src: Path, dst: Path, keep: float) -> Path:
+    """A copy of ``src`` cut after ``keep`` of its bytes, as an interrupted download leaves it."""
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * keep)])
+    return dst
+
+
+@pytest.fixture(scope="session")
+def ten_second_clip(media_dir) -> Path:
+    """10 s of tone and a moving face at 10 fps, index first (as files made for streaming)."""
+    return write_media(
+        media_dir / "ten.mp4",
+        face_frames(100, 96),
+        fps=10,
+        audio=tone(10.0, SR, seed=2),
+        sample_rate=SR,
+    )
+
+
+@pytest.fixture(scope="session")
+def truncated_clip(media_dir, ten_second_clip) -> Path:
+    """The 10-s clip cut to 35% of its bytes: the header still says 10 s, the streams end near 3 s."""
+    return truncate(ten_second_clip, media_dir / "truncated.mp4", 0.35)
