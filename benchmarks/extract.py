@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from msa_lib.config import AudioConfig, TextConfig, VisualConfig  # noqa: E402
 from msa_lib.data import open_data  # noqa: E402
-from msa_lib.extract.corpus import Segment, Settings, extract_corpus, plan_clips, plan_table  # noqa: E402
+from msa_lib.extract.base import Segment  # noqa: E402
 from msa_lib.extract.media import probe  # noqa: E402
+from msa_lib.extract.plan import plan_clips, plan_table  # noqa: E402
+from msa_lib.extract.runner import extract_corpus  # noqa: E402
 
 TARGETS = {
     ("visual", "paper", 1): ("frames_per_s_per_core", 100.0),
@@ -47,7 +49,7 @@ def bench_segments(data_dir: str | None, work: Path) -> tuple[list[Segment], str
     mosi = folder.raw_clips("mosi")
     if mosi:
         segs += plan_clips(mosi, folder.segments("mosi"))
-    media = folder.root / "raw" / "mosei"
+    media = folder.raw_dir("mosei")
     if folder.has("mosei") and media.is_dir():
         segs += [s for s in plan_table(folder.segments("mosei"), media) if s.media]
     if segs:
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         add("visual", proto, 1, "x_real_time", total_s / wall, "media s / wall s", len(segs))
     # visual and audio through the corpus runner with 2 workers (pool start-up included)
     for proto in ("paper", "sampled"):
-        cfg = Settings(visual=VisualConfig(protocol=proto))
+        cfg = {"visual": VisualConfig(protocol=proto)}
         t0 = time.perf_counter()
         rep = extract_corpus(
             segs, work / f"corpus-{proto}", ["visual"], cfg, workers=2, progress=False
