@@ -12,5 +12,4 @@
   report (``msa extract``).
 - ``generate``: generated stand-in media (espeak-ng speech, a face image video) for tests and
   chapters when no real clips are available.
-- ``probe``: a ridge baseline on extracted features (chapter 4).
 """
