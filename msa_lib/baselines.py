@@ -1,8 +1,10 @@
-"""Baselines for Table 1: ridge regression on the same inputs, and late fusion by averaging.
+"""Baselines: ridge regression on the same inputs as the fusion model, and late fusion by averaging.
 
-- **Ridge** (scikit-learn): the chosen modalities, standardised with training statistics and
-  concatenated (missing rows get the training mean, as for the fusion model); the penalty is
-  chosen on the validation split from a log grid, then the test split is scored once.
+- **Ridge** (scikit-learn), the one linear baseline of every chapter: the chosen modalities,
+  standardised with training statistics (:class:`~msa_lib.train.inputs.Standardizer`) and
+  concatenated (missing rows get the training mean, or are dropped with ``missing="drop"``); the
+  penalty is the one of highest validation Pearson r on one log grid (:data:`RIDGE_ALPHAS`; ties go
+  to the larger penalty). The test split plays no part in the fit; it is scored once.
 - **Late fusion**: the average of the single-modality models' predictions (same seed), so a
   reader sees what joint training with attention adds over training each modality alone.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,14 +20,50 @@ from sklearn.linear_model import Ridge
 
 from msa_lib.config import LossConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.train import Standardizer, check_featureset, score_predictions, usable_rows
+from msa_lib.evaluate import metrics
+from msa_lib.train.fusion import score_predictions
+from msa_lib.train.inputs import (
+    Standardizer,
+    check_featureset,
+    require_varied_labels,
+    usable_rows,
+)
 
-RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
+RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))  # 1e-2 ... 1e5, half-decade steps
+
+
+@dataclass
+class RidgeFit:
+    """A ridge fitted on train with the penalty chosen on valid, and everything to predict."""
+
+    model: Ridge
+    scaler: Standardizer
+    modalities: list[str]
+    alpha: float
+    missing: str
+    valid_curve: pd.DataFrame  # alpha, valid_r, valid_mae for every penalty of the grid
+    n_used: dict[str, int]  # segments fitted on (train) and chosen on (valid)
+
+    def predict(self, fs: FeatureSet) -> np.ndarray:
+        """Predictions for every segment of ``fs`` (missing modalities: the training mean)."""
+        check_featureset(
+            fs, self.modalities, "predict", {m: len(v) for m, v in self.scaler.mean.items()}
+        )
+        return self.model.predict(_design(self.scaler, fs, self.modalities))
+
+    def score(self, fs: FeatureSet) -> dict[str, float]:
+        """:func:`msa_lib.evaluate.metrics` over the rows the missing-modality rule uses, and their count."""
+        part = fs.take(usable_rows(fs, self.modalities, self.missing)[0])
+        return {**metrics(part.label, self.predict(part)), "n": len(part)}
 
 
 def _design(scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]) -> np.ndarray:
-    x = scaler.transform(fs)
-    return np.concatenate([x[m] for m in modalities], axis=1).astype(np.float64)
+    return scaler.design(fs, modalities).astype(np.float64)
+
+
+def _valid_r(y: np.ndarray, p: np.ndarray) -> float:
+    """Validation r for choosing the penalty; 0 where the predictions are constant."""
+    return float(np.corrcoef(y, p)[0, 1]) if np.ptp(p) > 0 else 0.0
 
 
 def fit_ridge(
@@ -33,28 +72,34 @@ def fit_ridge(
     modalities: Sequence[str],
     alphas: Sequence[float] = RIDGE_ALPHAS,
     missing: str = "impute",
-) -> tuple[Ridge, Standardizer, float]:
-    """Ridge with the penalty of highest validation r (ties: the larger penalty); returns it fitted."""
-    check_featureset(train_fs, modalities, "train")
-    check_featureset(valid_fs, modalities, "valid", train_fs.dims)
-    train_fs = train_fs.take(usable_rows(train_fs, modalities, missing)[0])
-    valid_fs = valid_fs.take(usable_rows(valid_fs, modalities, missing)[0])
-    scaler = Standardizer.fit(train_fs, modalities)
-    x_tr, x_va = _design(scaler, train_fs, modalities), _design(scaler, valid_fs, modalities)
-    best_alpha, best_r = alphas[0], -np.inf
+) -> RidgeFit:
+    """Ridge with the penalty of highest validation r (ties: the larger penalty), refitted on train."""
+    mods = list(modalities)
+    check_featureset(train_fs, mods, "train")
+    check_featureset(valid_fs, mods, "valid", train_fs.dims)
+    train_fs = train_fs.take(usable_rows(train_fs, mods, missing)[0])
+    valid_fs = valid_fs.take(usable_rows(valid_fs, mods, missing)[0])
+    for name, part in (("train", train_fs), ("valid", valid_fs)):
+        if len(part) < 3:
+            raise ValueError(
+                f"{part.corpus or 'FeatureSet'} ({name} split): {len(part)} usable segments for "
+                f"{mods}; ridge needs at least 3"
+            )
+        require_varied_labels(part, name)
+    scaler = Standardizer.fit(train_fs, mods)
+    x_tr, x_va = _design(scaler, train_fs, mods), _design(scaler, valid_fs, mods)
+    best_alpha, best_r, rows = alphas[0], -np.inf, []
     for a in alphas:
         p = Ridge(alpha=a).fit(x_tr, train_fs.label).predict(x_va)
-        r = np.corrcoef(valid_fs.label, p)[0, 1] if np.ptp(p) > 0 else 0.0
+        r = _valid_r(valid_fs.label, p)
+        rows.append(
+            {"alpha": a, "valid_r": r, "valid_mae": float(np.abs(valid_fs.label - p).mean())}
+        )
         if r >= best_r:
             best_alpha, best_r = a, r
-    return Ridge(alpha=best_alpha).fit(x_tr, train_fs.label), scaler, float(best_alpha)
-
-
-def predict_ridge(
-    model: Ridge, scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]
-) -> np.ndarray:
-    """Ridge predictions for every segment (missing modalities: training mean)."""
-    return model.predict(_design(scaler, fs, modalities))
+    model = Ridge(alpha=best_alpha).fit(x_tr, train_fs.label)
+    n_used = {"train": len(train_fs), "valid": len(valid_fs)}
+    return RidgeFit(model, scaler, mods, float(best_alpha), missing, pd.DataFrame(rows), n_used)
 
 
 def late_fusion(predictions: Mapping[str, np.ndarray], modalities: Sequence[str]) -> np.ndarray:
@@ -74,11 +119,13 @@ def ridge_runs(
     loss_config = loss_config or LossConfig()
     runs, preds = [], []
     for subset, mods in subsets.items():
-        model, scaler, alpha = fit_ridge(splits["train"], splits["valid"], mods)
+        ridge = fit_ridge(splits["train"], splits["valid"], mods)
         for name, fs in splits.items():
-            p = predict_ridge(model, scaler, fs, mods)
+            p = ridge.predict(fs)
             row = {"model": "ridge", "subset": subset, "seed": 0, "split": name}
-            runs.append({**row, **score_predictions(fs.label, p, loss_config), "alpha": alpha})
+            runs.append(
+                {**row, **score_predictions(fs.label, p, loss_config), "alpha": ridge.alpha}
+            )
             preds.append(
                 pd.DataFrame({"segment_id": fs.segment_id, "label": fs.label, "pred": p}).assign(
                     **row

@@ -172,22 +172,6 @@ def mean_sd(frame: pd.DataFrame, value: str, digits: int = 3) -> pd.Series:
     )
 
 
-# ----------------------------------------------------------------- the paper's printed numbers
-def paper_table1() -> pd.DataFrame:
-    """Table 1 of the paper as printed (MOSEI, pre-extracted features; its own random split)."""
-    rows = [
-        ("A", 0.5678, 0.5574, 0.2604, 0.5423, 0.5656, 0.2703),
-        ("V", 0.5632, 0.5642, 0.2625, 0.4797, 0.5659, 0.3265),
-        ("T", 0.1093, 0.3401, 0.7932, 0.2142, 0.4440, 0.6526),
-        ("A+V", 0.4680, 0.5398, 0.3494, 0.4233, 0.5395, 0.3835),
-        ("A+T", 0.1064, 0.3362, 0.8024, 0.2138, 0.4330, 0.6705),
-        ("T+V", 0.1086, 0.3379, 0.7951, 0.2160, 0.4398, 0.6686),
-        ("T+V+A", 0.1075, 0.3358, 0.7979, 0.2197, 0.4462, 0.6622),
-    ]
-    cols = ["subset", "train_loss", "train_mae", "train_r", "valid_loss", "valid_mae", "valid_r"]
-    return pd.DataFrame(rows, columns=cols)
-
-
 # ----------------------------------------------------------------- Table 1 layout
 def by_split(
     runs: pd.DataFrame,
@@ -209,7 +193,7 @@ def table1(
 ) -> pd.DataFrame:
     """Table 1 layout: model x subset, ``mean ± sd`` over seeds for every split and value.
 
-    With ``paper`` (:func:`paper_table1`), the paper's printed validation loss, MAE and r are put beside.
+    With ``paper`` (:func:`msa_lib.reference.paper_table1`), the paper's printed validation loss, MAE and r are put beside.
     """
     agg = aggregate_seeds(by_split(runs, values), ["model", "subset"])
     out = agg[["model", "subset", "n_seeds"]].copy()

@@ -16,8 +16,9 @@ import pandas as pd
 from msa_lib.baselines import late_fusion_runs, ridge_runs
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import bootstrap_ci, by_split, paper_table1, scale_diagnostics, table1
+from msa_lib.evaluate import bootstrap_ci, by_split, scale_diagnostics, table1
 from msa_lib.plots import save_table
+from msa_lib.reference import paper_table1
 from msa_lib.train import SUBSETS, GridResult, run_grid
 
 
@@ -106,36 +107,41 @@ def scale_table(run: Table1Run) -> pd.DataFrame:
     return out[["sd_ratio", "mae", "mae_rescaled"]].mean().unstack("model").reindex(list(SUBSETS))
 
 
-def fusion_vs_ridge_note(summary: pd.DataFrame, scales: pd.DataFrame) -> str:
-    """A few Markdown sentences comparing the fusion model with ridge, from computed numbers."""
+def fusion_vs_ridge(summary: pd.DataFrame, scales: pd.DataFrame) -> dict[str, float]:
+    """The fusion model against ridge and late fusion, from :func:`summarise_test` and :func:`scale_table`.
+
+    Differences are fusion minus ridge per subset (``d_r_*`` of test r, ``d_mae_*`` of test MAE),
+    with the number of subsets where the fusion model is better; the spread of test predictions
+    (``sd_ratio_*``) and mean test MAE before and after a validation-fitted rescaling per model;
+    and joint training against late fusion of the unimodal models on the multi-modality subsets.
+    """
     d_r = summary[("test_r", "fusion")] - summary[("test_r", "ridge")]
     d_mae = summary[("test_mae", "fusion")] - summary[("test_mae", "ridge")]
-    late = summary[("test_r", "late fusion")].dropna()
+    out: dict[str, float] = {
+        "n_subsets": int(d_r.notna().sum()),
+        "d_r_min": float(d_r.min()),
+        "d_r_max": float(d_r.max()),
+        "d_r_mean": float(d_r.mean()),
+        "n_fusion_r_higher": int((d_r > 0).sum()),
+        "d_mae_min": float(d_mae.min()),
+        "d_mae_max": float(d_mae.max()),
+        "d_mae_mean": float(d_mae.mean()),
+        "n_fusion_mae_lower": int((d_mae < 0).sum()),
+    }
+    for model in ("fusion", "ridge"):
+        out[f"sd_ratio_{model}_min"] = float(scales[("sd_ratio", model)].min())
+        out[f"sd_ratio_{model}_max"] = float(scales[("sd_ratio", model)].max())
+        out[f"mae_{model}"] = float(scales[("mae", model)].mean())
+        out[f"mae_rescaled_{model}"] = float(scales[("mae_rescaled", model)].mean())
+    if ("test_r", "late fusion") in summary.columns:
+        late = summary[("test_r", "late fusion")].dropna()
+    else:
+        late = pd.Series(dtype=float)
     joint = summary.loc[late.index, ("test_r", "fusion")]
-    return (
-        f"- Test r, fusion minus ridge: from {d_r.min():+.3f} to {d_r.max():+.3f} across the seven "
-        f"subsets (mean {d_r.mean():+.3f}); the fusion model is better on {int((d_r > 0).sum())} of 7.\n"
-        f"- Test MAE, fusion minus ridge: from {d_mae.min():+.3f} to {d_mae.max():+.3f} "
-        f"(mean {d_mae.mean():+.3f}); lower for the fusion model on {int((d_mae < 0).sum())} of 7.\n"
-        f"- Spread of the fusion model's test predictions relative to the labels' (sd ratio): "
-        f"{scales[('sd_ratio', 'fusion')].min():.2f} to {scales[('sd_ratio', 'fusion')].max():.2f} "
-        f"(ridge {scales[('sd_ratio', 'ridge')].min():.2f} to {scales[('sd_ratio', 'ridge')].max():.2f}). "
-        f"Rescaled by a line fitted on validation, its mean test MAE goes from "
-        f"{scales[('mae', 'fusion')].mean():.3f} to {scales[('mae_rescaled', 'fusion')].mean():.3f} "
-        f"(ridge: {scales[('mae', 'ridge')].mean():.3f} to {scales[('mae_rescaled', 'ridge')].mean():.3f}).\n"
-        f"- Joint training against late fusion of the unimodal models (test r, multi-modality subsets): "
-        f"joint higher on {int((joint > late).sum())} of {len(late)}, by {(joint - late).mean():+.3f} on average."
-    )
-
-
-def subset_lines(summary: pd.DataFrame) -> list[str]:
-    """One Markdown bullet per subset: fusion test r and MAE, ridge in brackets."""
-    s = summary
-    return [
-        f"- {k}: r {s.loc[k, ('test_r', 'fusion')]:.3f} ({s.loc[k, ('test_r', 'ridge')]:.3f}), "
-        f"MAE {s.loc[k, ('test_mae', 'fusion')]:.3f} ({s.loc[k, ('test_mae', 'ridge')]:.3f})"
-        for k in SUBSETS
-    ]
+    out["n_late"] = len(late)
+    out["n_joint_higher"] = int((joint > late).sum())
+    out["joint_minus_late_r"] = float((joint - late).mean()) if len(late) else float("nan")
+    return out
 
 
 def oracle_r(signal: Mapping[str, float], modalities: Sequence[str]) -> float:

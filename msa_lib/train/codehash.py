@@ -2,7 +2,9 @@
 
 The closure is read from the source (``ast``), not from what happens to be imported: every
 ``import pkg.x`` / ``from pkg.x import y`` / relative import inside ``package`` is followed
-recursively, and each module's file is included. A cache keyed by this fingerprint is invalidated
+recursively, and each module's file is included. A parent package's ``__init__`` counts where it
+is imported by name (``from pkg import x``), not for each of its submodules: package ``__init__``
+files here only re-export names. A cache keyed by this fingerprint is invalidated
 by an edit to any module the computation can reach, and by nothing else.
 """
 

@@ -1,0 +1,97 @@
+"""Published numbers the book compares against: the paper's Table 1 and the anchors' results.
+
+Both are typed from their printed sources (the paper, Roswendi 2025, and the results the anchor
+papers report on the official CMU-MOSI/MOSEI test folds, as collected in ``shared/paper.md``);
+nothing here is computed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+PAPER = (
+    "Roswendi (2025), Cross-Domain Multimodal Sentiment Analysis through Dataset Fusion and "
+    "Multi-Objective Learning, Table 1"
+)
+
+
+def paper_table1() -> pd.DataFrame:
+    """Table 1 of the paper as printed (MOSEI, pre-extracted features; its own random split)."""
+    rows = [
+        ("A", 0.5678, 0.5574, 0.2604, 0.5423, 0.5656, 0.2703),
+        ("V", 0.5632, 0.5642, 0.2625, 0.4797, 0.5659, 0.3265),
+        ("T", 0.1093, 0.3401, 0.7932, 0.2142, 0.4440, 0.6526),
+        ("A+V", 0.4680, 0.5398, 0.3494, 0.4233, 0.5395, 0.3835),
+        ("A+T", 0.1064, 0.3362, 0.8024, 0.2138, 0.4330, 0.6705),
+        ("T+V", 0.1086, 0.3379, 0.7951, 0.2160, 0.4398, 0.6686),
+        ("T+V+A", 0.1075, 0.3358, 0.7979, 0.2197, 0.4462, 0.6622),
+    ]
+    cols = ["subset", "train_loss", "train_mae", "train_r", "valid_loss", "valid_mae", "valid_r"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+ANCHOR_COLUMNS = [
+    "model",
+    "text features",
+    "MOSI MAE",
+    "MOSI r",
+    "MOSI Acc-2 non0",
+    "MOSEI MAE",
+    "MOSEI r",
+    "MOSEI Acc-2 non0",
+    "citation",
+]
+
+
+def anchors() -> pd.DataFrame:
+    """Published multimodal models on the official test folds: MAE, r and Acc-2 (non-0, in %)."""
+    rows = [
+        (
+            "TFN",
+            "GloVe",
+            0.901,
+            0.698,
+            80.8,
+            0.593,
+            0.700,
+            82.5,
+            "Zadeh et al. (2017), Tensor Fusion Network for Multimodal Sentiment Analysis, EMNLP",
+        ),
+        (
+            "MulT",
+            "GloVe",
+            0.871,
+            0.698,
+            83.0,
+            0.580,
+            0.703,
+            82.5,
+            "Tsai et al. (2019), Multimodal Transformer for Unaligned Multimodal Language "
+            "Sequences, ACL",
+        ),
+        (
+            "MISA",
+            "BERT",
+            0.783,
+            0.761,
+            83.4,
+            0.555,
+            0.756,
+            85.5,
+            "Hazarika et al. (2020), MISA: Modality-Invariant and -Specific Representations for "
+            "Multimodal Sentiment Analysis, ACM MM",
+        ),
+        (
+            "Self-MM",
+            "BERT",
+            0.712,
+            0.795,
+            84.8,
+            0.530,
+            0.765,
+            85.2,
+            "Yu et al. (2021), Learning Modality-Specific Representations with Self-Supervised "
+            "Multi-Task Learning for Multimodal Sentiment Analysis, AAAI",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=ANCHOR_COLUMNS)
