@@ -9,7 +9,6 @@ from msa_lib.evaluate import (
     mean_sd,
     metrics,
     metrics_with_ci,
-    paper_table1,
     pearson,
     scale_diagnostics,
     table1,
@@ -32,6 +31,16 @@ def test_metrics_against_hand_computation():
     assert m["f1_non0"] == pytest.approx((2 * 2 / 3 + 3 * 6 / 7) / 5)
     # Acc-7: rounded predictions [-2, 0, 0, 1, 3, 2] against [-2, -1, 0, 1, 2, 3]
     assert m["acc7"] == pytest.approx(3 / 6)
+
+
+def test_has0_f1_and_all_zero_labels_by_hand():
+    m = metrics(Y_TRUE, Y_PRED)
+    # has-0 classes: negative {-2, -1} vs non-negative {0, 1, 2, 3}; only segment 1 is wrong
+    # negatives: precision 1, recall 1/2 -> F1 2/3; non-negatives: precision 4/5, recall 1 -> 8/9
+    assert m["f1_has0"] == pytest.approx((2 * 2 / 3 + 4 * 8 / 9) / 6)
+    zero = metrics(np.zeros(4), np.array([0.5, -0.5, 1.0, 2.0]))
+    assert np.isnan(zero["acc2_non0"]) and np.isnan(zero["f1_non0"]) and np.isnan(zero["r"])
+    assert zero["acc2_has0"] == 0.75 and zero["mae"] == 1.0
 
 
 def test_acc7_clips_to_range():
@@ -102,24 +111,22 @@ def test_aggregate_over_seeds_mean_and_sd():
     assert np.isnan(agg.loc["ridge", "test_r_sd"])
 
 
-def test_table1_layout_and_paper_columns():
-    tab = table1(runs_frame(), values=("r",), digits=2, paper=paper_table1())
+def test_table1_layout_and_reference_columns():
+    paper = pd.DataFrame(
+        {"subset": ["T"], "valid_loss": [0.2], "valid_mae": [0.4], "valid_r": [0.65]}
+    )
+    tab = table1(runs_frame(), values=("r",), digits=2, paper=paper)
     fusion = tab[tab.model == "fusion"].iloc[0]
-    assert fusion["train_r"] == "2.00 ± 1.00"
-    assert fusion["paper valid_r"] == pytest.approx(0.6526)
+    assert fusion["train_r"] == "2.00 ± 1.00" and fusion["test_r"] == "6.00 ± 2.65"
+    assert fusion["n_seeds"] == 3
+    assert fusion["paper valid_r"] == 0.65  # put beside the fusion rows of the same subset
     ridge = tab[tab.model == "ridge"].iloc[0]
-    assert ridge["test_r"] == "0.25" and np.isnan(ridge["paper valid_r"])
+    assert ridge["test_r"] == "0.25" and np.isnan(ridge["paper valid_r"])  # one seed: no sd
 
 
 def test_mean_sd_format():
-    f = pd.DataFrame({"x_mean": [1.23456, np.nan], "x_sd": [0.1, np.nan]})
-    assert mean_sd(f, "x", 2).tolist() == ["1.23 ± 0.10", ""]
-
-
-def test_paper_table1_has_seven_subsets():
-    p = paper_table1()
-    assert p["subset"].tolist() == ["A", "V", "T", "A+V", "A+T", "T+V", "T+V+A"]
-    assert p.loc[p.subset == "T", "valid_r"].item() == 0.6526
+    f = pd.DataFrame({"x_mean": [1.23456, np.nan, 2.0], "x_sd": [0.1, np.nan, np.nan]})
+    assert mean_sd(f, "x", 2).tolist() == ["1.23 ± 0.10", "", "2.00"]
 
 
 def test_scale_diagnostics_recovers_a_compressed_scale():

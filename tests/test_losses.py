@@ -1,4 +1,5 @@
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -75,6 +76,29 @@ def test_multitask_loss_hand_checked():
         multitask_loss(FusionOutput(t(0, 1), None), t(0, 2))
 
 
+def test_alpha_weights_the_mse_term_and_beta_the_ce_term():
+    out = FusionOutput(
+        score=t(0.5, -1, 2), logits=torch.tensor([[2.0, -1.0], [0.0, 3.0], [1.0, 1.0]])
+    )
+    y = t(1, -2, 2)
+    mse = ((0.5 - 1) ** 2 + (-1 + 2) ** 2 + 0) / 3
+    base = multitask_loss(out, y, LossConfig(kind="multitask", alpha_mse=10.0, beta_ce=1.0))
+    more = multitask_loss(out, y, LossConfig(kind="multitask", alpha_mse=13.0, beta_ce=1.0))
+    assert (more - base).item() == pytest.approx(3.0 * mse, rel=1e-5)
+    ce_only = multitask_loss(out, y, LossConfig(kind="multitask", alpha_mse=0.0, beta_ce=2.0))
+    # classes (has-0): [1, 0, 1]; CE by hand from the logits
+    ce = (
+        -(
+            math.log(math.exp(-1) / (math.exp(2) + math.exp(-1)))
+            + math.log(1 / (1 + math.exp(3)))
+            + math.log(0.5)
+        )
+        / 3
+    )
+    assert ce_only.item() == pytest.approx(2.0 * ce, rel=1e-5)
+    assert base.item() == pytest.approx(10.0 * mse + ce, rel=1e-5)
+
+
 def test_sentiment_classes():
     y = t(-3, -0.4, 0, 0.6, 2.4, 3)
     assert sentiment_classes(y, 2).tolist() == [0, 0, 1, 1, 1, 1]
@@ -86,5 +110,7 @@ def test_sentiment_classes():
 
 
 def test_unknown_loss_kind():
+    with pytest.raises(ValueError, match="kind must be one of .* got 'huber'"):
+        LossConfig(kind="huber")
     with pytest.raises(ValueError, match="unknown loss kind 'huber'"):
-        compute_loss(FusionOutput(t(0, 1), None), t(0, 1), LossConfig(kind="huber"))
+        compute_loss(FusionOutput(t(0, 1), None), t(0, 1), SimpleNamespace(kind="huber"))

@@ -39,3 +39,28 @@ def test_standard_folds_match_the_real_tables(real_data_dir):
         assert (folds == seg["split"]).all()
     with pytest.raises(ValueError, match="no standard folds"):
         standard_folds("iemocap")
+
+
+def test_fold_splits_with_and_without_holdout():
+    from msa_lib.data.splits import fold_splits
+    from tests.train.problem import make_problem
+
+    fs = make_problem()
+    official = fold_splits(fs)
+    assert {k: len(v) for k, v in official.items()} == {"train": 180, "valid": 60, "test": 60}
+    assert (official["valid"].split == "valid").all()
+    with pytest.raises(ValueError, match="already has a valid split"):
+        fold_splits(fs, holdout=0.2)
+    no_valid = fs.take(fs.split != "valid")
+    held = fold_splits(no_valid, holdout=0.25, seed=1)
+    train_videos, valid_videos = set(held["train"].video_id), set(held["valid"].video_id)
+    assert train_videos.isdisjoint(valid_videos)  # whole videos held out
+    assert train_videos | valid_videos == set(no_valid.select("train").video_id)
+    assert len(held["test"]) == 60
+    assert (
+        held["valid"].segment_id.tolist()
+        != fold_splits(no_valid, 0.25, 2)["valid"].segment_id.tolist()
+    )
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=f"holdout must be a fraction .* got {bad}"):
+            fold_splits(no_valid, holdout=bad)
