@@ -130,13 +130,21 @@ def read_segments(
         fail_on_rows(
             path, df, start.isna() | end.isna(), lambda i: "has an empty start or end time"
         )
-        fail_on_rows(path, df, start < 0, lambda i: f"has start {start.iat[i]}, before 0 s")
         fail_on_rows(
             path,
             df,
             end < start,
             lambda i: f"has start {start.iat[i]} and end {end.iat[i]}; need end >= start",
         )
+        early = int((start < 0).sum())
+        if early:
+            # Real MOSEI has 239 such rows (up to half a second before 0); media windows start at 0.
+            log.warning(
+                "%s: %d segment(s) start before 0 s (e.g. '%s')",
+                path,
+                early,
+                df["segment_id"][start < 0].iat[0],
+            )
         zero = int((end == start).sum())
         if zero:
             # Real MOSI has such a segment; its media features will be missing, its label is fine.
