@@ -20,9 +20,10 @@ import torch
 
 from msa_lib.models import FusionModel, count_parameters
 from msa_lib.train import time_epochs
+from msa_lib.train.timing import MOSEI_DIMS
 
 TARGET_SECONDS = 1.0
-DIMS = {"visual": 713, "audio": 74, "text": 300}
+DIMS = MOSEI_DIMS  # OpenFace2, COVAREP, GloVe widths
 
 
 def main(argv: list[str] | None = None) -> int:
