@@ -9,6 +9,9 @@ import pytest
 
 from msa_lib.config import SynthConfig
 
+# generated clips (speech, a face video, broken files) for extraction and command tests
+pytest_plugins = ["tests.media"]
+
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:

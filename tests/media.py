@@ -1,4 +1,4 @@
-"""Test media made here: speech (espeak-ng, else a tone), a face video, and broken files."""
+"""Test media fixtures, shared by every test folder (registered in tests/conftest.py): speech (espeak-ng, else a tone), a face video, and broken files."""
 
 from __future__ import annotations
 
