@@ -166,3 +166,17 @@ def test_evaluate_json_has_null_not_nan(files, tmp_path, capsys):
     out = capsys.readouterr().out
     scored = strict_json(out)  # labels all 0: r and the non-0 accuracy are undefined
     assert scored["r"] is None and scored["acc2_non0"] is None and scored["mae"] > 0
+
+
+def test_train_and_evaluate_on_the_real_bclstm_corpus(real_data_dir, tmp_path, capsys):
+    ckpt = tmp_path / "m.pt"
+    data = ["--data-dir", str(real_data_dir), "--corpus", "mosi-bclstm"]
+    assert main(["train", *data, *FAST, "--modalities", "text", "--out", str(ckpt)]) == 0
+    trained = strict_json(capsys.readouterr().out)
+    assert trained["modalities"] == ["text"] and trained["epochs"] == 2
+    # the bc-LSTM split has no valid fold: whole train videos are held out for validation
+    counts = trained["input_counts"]
+    assert counts["train"]["n_rows"] > counts["valid"]["n_rows"] > 0
+    assert main(["evaluate", *data, "--model", str(ckpt), "--resamples", "50"]) == 0
+    scored = strict_json(capsys.readouterr().out)
+    assert scored["n"] > 0 and scored["r"] > 0.3  # the text features carry sentiment
