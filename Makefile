@@ -3,8 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab reads settings overrides from <sys.prefix>/share/jupyter/lab/settings: this one opens
+# notebooks/*.py (jupytext percent format) as notebooks, for `make lab` and `.venv/bin/jupyter lab`
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: book test lab bench lint format clean install
+.PHONY: book test check-html lab bench lint format clean install
 
 install: $(STAMP)
 
@@ -14,6 +17,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
+	mkdir -p $(dir $(LAB_OVERRIDES))
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
+		> $(LAB_OVERRIDES)
 	touch $(STAMP)
 
 ## Run every chapter with papermill (real data when MSA_DATA_DIR is set) and build book/_build/html
@@ -24,11 +30,12 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## JupyterLab with notebooks/*.py opening as notebooks (jupytext)
+## Open every page of the built book in headless Chromium (after `make book`): no CDN, no JS error
+check-html: $(STAMP)
+	MSA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_html.py
+
+## JupyterLab with notebooks/*.py opening as notebooks (jupytext; the override is installed by `make install`)
 lab: $(STAMP)
-	mkdir -p $(VENV)/share/jupyter/lab/settings
-	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
-		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	cd notebooks && ../$(BIN)/jupyter lab
 
 ## Speed and memory benchmarks (results under benchmarks/results and book/results)

@@ -39,3 +39,24 @@ def test_an_unlisted_chapter_is_an_error(tmp_path):
         (tmp_path / "notebooks" / f"{name}.py").write_text("# %% [markdown]\n# # x\n")
     with pytest.raises(ValueError, match=r"notebooks \['02_b'\] exist but are not listed"):
         chapter_sources(tmp_path)
+
+
+def test_jupyterlab_opens_chapter_sources_as_notebooks():
+    """`make install` writes the settings override JupyterLab reads from this environment."""
+    import sys
+
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("not running in the project's .venv (where `make install` writes the override)")
+    from jupyterlab.commands import get_app_dir
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    settings_dir = Path(get_app_dir()) / "settings"
+    assert (settings_dir / "overrides.json").is_file(), f"{settings_dir}: run `make install`"
+    overrides, error = _get_overrides(str(settings_dir))
+    assert not error, error
+    viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["python"] == "Jupytext Notebook"
+    labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyterlab-jupytext"
+    assert any("Jupytext Notebook" in p.read_text(errors="ignore") for p in labext.rglob("*.js")), (
+        "the jupytext lab extension no longer provides a 'Jupytext Notebook' viewer"
+    )
