@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-
 _UMASK_LOCK = threading.Lock()
 
 

@@ -314,7 +314,7 @@ class TrainConfig:
     plateau_factor: float = 0.7
     plateau_patience: int = 7
     seed: int = 0
-    # Not in the paper; the project's choices, documented in msa_lib/train.py.
+    # Not in the paper; the project's choices, documented in msa_lib/train/inputs.py.
     missing: str = "impute"  # rows with a missing modality: "impute" (training mean) or "drop"
     min_batch: int = 2  # a last batch smaller than this is skipped (BatchNorm needs >= 2 rows)
     num_threads: int | None = None  # torch threads for this run (None: leave the setting alone)
