@@ -68,9 +68,9 @@ def format_table(
 ) -> pd.DataFrame:
     """``df`` as strings without a bare index: floats rounded (per column if ``digits`` is a
     mapping), ``percent`` columns (shares in [0, 1]) as percentages with one decimal, NaN a dash;
-    a named or non-default index becomes the first column(s)."""
-    if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
-        df = df.reset_index()  # a meaningful index becomes a column
+    a named index becomes the first column(s), an unnamed one is dropped."""
+    if any(name is not None for name in df.index.names):
+        df = df.reset_index()  # a named index is data: it becomes the first column(s)
     percent = set(percent)
     unknown = sorted((percent | set(digits if isinstance(digits, Mapping) else ())) - set(df))
     if unknown:
@@ -87,7 +87,11 @@ def table_markdown(shown: pd.DataFrame, label: str, text: str) -> str:
     esc = shown.apply(lambda c: c.str.replace("|", r"\|", regex=False))
     esc.columns = [str(c).replace("|", r"\|").replace("_", " ") for c in shown.columns]
     numeric = [bool(shown[c].str.match(r"^[-+]?[0-9.,]+%?$|^–$").all()) for c in shown.columns]
-    body = esc.to_markdown(index=False, colalign=["right" if n else "left" for n in numeric])
+    body = esc.to_markdown(
+        index=False,
+        colalign=["right" if n else "left" for n in numeric],
+        disable_numparse=True,  # keep the digits format_table chose
+    )
     return f"```{{table}} {text}\n:name: {label}\n\n{body}\n```\n"
 
 
@@ -139,14 +143,14 @@ def show_figure(
 
     The figure is glued (``myst_nb.glue``) under ``label`` and shown by a ``{glue:figure}``
     directive named ``label``; JupyterLab shows the same image with its caption. The PNG is
-    saved as ``<results_dir>/<label without fig->.png`` when ``results_dir`` is given. The figure
-    is closed, so the inline backend does not show it a second time."""
+    saved as ``<results_dir>/<name>.png`` (``fig-data-labels`` -> ``data_labels.png``) when
+    ``results_dir`` is given. The figure is closed, so the inline backend does not show it twice."""
     from IPython.display import display
     from myst_nb import glue
 
     check_label(label, "fig")
     if results_dir is not None:
-        save_figure(fig, label.removeprefix("fig-"), results_dir)
+        save_figure(fig, label.removeprefix("fig-").replace("-", "_"), results_dir)
     glue(label, fig, display=False)
     bundle = figure_bundle(fig, label, text, source)
     plt.close(fig)

@@ -45,9 +45,9 @@ from msa_lib.data.describe import (
 from msa_lib.data.layout import BCLSTM_FILE
 from msa_lib.plots import save_table, setup_style, show_figure, show_table, source_tag
 
-# the segments reader logs zero-length segments each time a table is read; the count is stated
-# in the text below instead
-logging.getLogger("msa_lib.data.segments").setLevel(logging.ERROR)
+# The library logs what it finds as it reads (the data source, zero-length segments, .csd
+# segments without frames); this chapter states each of those in its text and tables instead.
+logging.getLogger("msa_lib").setLevel(logging.ERROR)
 setup_style()
 folder = open_data(data_dir)
 segments = corpus_segments(folder)

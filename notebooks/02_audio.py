@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 2. Audio features: librosa, as in the paper
+# # Audio features: librosa, as in the paper
 #
 # The paper describes its MOSI audio features in §3.2: librosa at 22.05 kHz, the **first 3.0 s**
 # of each segment, a short-time Fourier transform with a 2048-sample Hann window and a hop of 512,
@@ -23,15 +23,22 @@
 # `msa_lib.extract.audio` computes exactly that, decoding the audio straight from the video file
 # with PyAV. This chapter shows, on the clips in use, what the extractor sees and returns.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
 results_dir = "../book/results"
 work_dir = None  # where generated clips go when no real clips exist (None: the msa cache)
 
-# %%
+# %% tags=["remove-cell"]
 import dataclasses
+import logging
 import time
 import warnings
+
+# tqdm (imported by the extraction code) warns once that ipywidgets is absent: no progress bars
+# are shown in the book
+warnings.filterwarnings("ignore", message="IProgress not found")
+# the data folder's findings (data source, zero-length segments) are chapter 1's to report
+logging.getLogger("msa_lib").setLevel(logging.ERROR)
 
 import librosa
 import librosa.display
@@ -46,23 +53,25 @@ from msa_lib.data.layout import default_cache_dir
 from msa_lib.extract.audio import extract_audio, feature_names
 from msa_lib.extract.generate import chapter_clips
 from msa_lib.extract.media import probe, read_audio
-from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
 folder = open_data(data_dir)
 segments, what = chapter_clips(folder, work_dir or default_cache_dir() / "generated")
 source = "real" if what.startswith("real") else "synthetic"
+
+# %% tags=["remove-input"]
 display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
 
 # %% [markdown]
 # ## One clip, frame by frame
 #
-# The spectrogram below covers the longest clip; left of the dashed line is what the paper's
-# features see (the first 3 s). Under it, each of the 29 values per frame over the whole segment,
-# standardised per row so that their movement is visible on one colour scale.
+# {numref}`fig-audio-extractor` follows the longest clip through the extractor. The spectrogram
+# covers the whole clip; left of the dashed line is what the paper's features see (the first 3 s).
+# Under it, each of the 29 values per frame over the whole segment, standardised per row so that
+# their movement is visible on one colour scale, and last the 74-d vector the segment gets.
 
-# %%
+# %% tags=["hide-input"]
 cfg = AudioConfig()
 seg = max(segments, key=lambda s: probe(s.media).duration)
 info = probe(seg.media)
@@ -106,21 +115,27 @@ axes[2].text(50, 0, "zero padding to 74", ha="center", fontsize=8)
 axes[2].set_xlabel("feature index")
 axes[2].set_ylabel("sign * log(1+|x|)")
 axes[2].set_title("the segment's 74-d vector (mean over frames, padded)")
-fig.suptitle(caption("Figure 2.1: what the audio extractor computes", source), y=1.0)
 fig.tight_layout()
-save_figure(fig, "audio_extractor", results_dir)
-plt.show()
+show_figure(
+    fig,
+    "fig-audio-extractor",
+    f"What the audio extractor computes on clip {seg.segment_id} ({info.duration:.1f} s): "
+    "log-mel spectrogram (dashed: the paper's 3 s cap), the 29 values per frame, and the "
+    "segment's 74-d vector (paper setting).",
+    source,
+    results_dir,
+)
 
 # %% [markdown]
 # ## Every clip: the paper's 3 s against the whole segment
 #
 # For segments longer than 3 s the paper's features ignore the rest. The option
-# `AudioConfig(duration=None)` uses the whole segment; the table compares both per clip (the
-# relative change of the 29 informative values, each scaled by its mean magnitude over the
-# table's rows) and times the extractor: the real-time factor is seconds of audio processed per
-# second of compute.
+# `AudioConfig(duration=None)` uses the whole segment. {numref}`tab-audio-clips` compares both per
+# clip: how much audio each setting reads, and the relative change of the 29 informative values
+# (each scaled by its mean magnitude over the table's rows). {numref}`tab-audio-speed` times the
+# extractor: the real-time factor is seconds of audio processed per second of compute.
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 whole_cfg = dataclasses.replace(cfg, duration=None)
 for s in segments:
@@ -155,18 +170,36 @@ change = [
 table["change_vs_paper"] = np.round(change, 3)
 shown = table.drop(columns="vector")
 save_table(shown, "audio_clips", results_dir, source)
-display(
-    Markdown(
-        caption("Table 2.1: audio features per clip, paper setting and whole segment.", source)
-    )
+show_table(
+    shown[["segment_id", "duration_s", "setting", "audio_s", "frames", "change_vs_paper"]],
+    "tab-audio-clips",
+    f"Audio features of {len(segments)} clips, the paper's first 3 s against the whole segment: "
+    "seconds of audio read, frames, and the relative change of the 29 informative values.",
+    source,
+    digits={"duration_s": 2, "audio_s": 2, "change_vs_paper": 3},
 )
-display(shown)
+show_table(
+    shown[["segment_id", "setting", "seconds", "real_time_factor"]],
+    "tab-audio-speed",
+    "Extraction time per clip and setting in this run (decoding included, one core, after one "
+    "warm-up call).",
+    source,
+    digits={"seconds": 3, "real_time_factor": 1},
+)
+
+# %% tags=["remove-input"]
 rtf = shown["audio_s"].sum() / shown["seconds"].sum()
+flagged = shown.loc[shown["silent"] | shown["no_audio"], "segment_id"].unique()
 display(
     Markdown(
         f"Over these clips the extractor ran at **{rtf:.0f}x real time** in this run (decoding "
         "included, one core). `make bench` measures it on every real clip "
-        "(`book/results/extract_throughput.csv`)."
+        "(`book/results/extract_throughput.csv`). "
+        + (
+            f"Clips flagged silent or without audio: {', '.join(flagged)}."
+            if len(flagged)
+            else "No clip was flagged silent or without audio."
+        )
     )
 )
 
@@ -185,10 +218,17 @@ display(
 # tempo per clip; with `aggregate=None` it returns one local estimate per frame, which is what "29
 # values per frame" needs, so that is what we average.
 
-# %%
+# %% tags=["remove-input"]
 bench = benchmark_rows(results_dir, "audio")
 if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
 else:
-    display(Markdown("Benchmark figures for audio from the last `make bench` run:"))
-    display(bench)
+    show_table(
+        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
+            columns=["extractor", "unit"]
+        ),
+        "tab-audio-bench",
+        "The audio extractor in the last `make bench` run: each metric against its target.",
+        folder.source,
+        digits=2,
+    )

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 3. Visual features: face geometry from MediaPipe landmarks
+# # Visual features: face geometry from MediaPipe landmarks
 #
 # The paper's MOSI visual features (§3.3) come from MediaPipe FaceMesh: 468 3-D landmarks per
 # frame over the **first 100 frames** of a segment, normalised per frame by a face width, turned
@@ -26,14 +26,21 @@
 # - **frames**: the first 100 frames (3.3 s at 30 fps) see only the start of long segments;
 #   `protocol="sampled"` spreads frames uniformly over the whole segment (5 per second by default).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
 results_dir = "../book/results"
 work_dir = None  # where generated clips go when no real clips exist (None: the msa cache)
 
-# %%
+# %% tags=["remove-cell"]
+import logging
 import time
 import warnings
+
+# tqdm (imported by the extraction code) warns once that ipywidgets is absent: no progress bars
+# are shown in the book
+warnings.filterwarnings("ignore", message="IProgress not found")
+# the data folder's findings (data source, zero-length segments) are chapter 1's to report
+logging.getLogger("msa_lib").setLevel(logging.ERROR)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,14 +56,15 @@ from msa_lib.extract.media import iter_frames, probe
 from msa_lib.extract.plan import plan_table
 from msa_lib.extract.runner import extract_corpus
 from msa_lib.extract.visual import FACE_WIDTHS, extract_visual, feature_names
-from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
 folder = open_data(data_dir)
 work = work_dir or default_cache_dir() / "generated"
 segments, what = chapter_clips(folder, work)
 source = "real" if what.startswith("real") else "synthetic"
+
+# %% tags=["remove-input"]
 display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
 
 # %% [markdown]
@@ -65,9 +73,10 @@ display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
 # One frame of the longest clip with all 478 landmarks (grey) and those the 65 features use:
 # mouth corners and inner lips (red), eye corners (blue), eyebrows (green), landmarks 12-64 whose
 # norms make up 53 features (small orange), and the two face-width pairs: the paper's 0-16 (black)
-# and cheek to cheek 234-454 (purple).
+# and cheek to cheek 234-454 (purple). {numref}`fig-visual-landmarks` shows them next to the 65
+# features of every frame the paper's protocol reads.
 
-# %%
+# %% tags=["hide-input"]
 paper_cfg = VisualConfig()
 cheek_cfg = VisualConfig(width_landmarks=FACE_WIDTHS["cheeks"])
 seg = max(segments, key=lambda s: probe(s.media).duration)
@@ -109,12 +118,15 @@ axes[1].set_yticks(
 axes[1].set_xlabel("time (s)")
 axes[1].grid(False)
 axes[1].set_title("the 65 features per frame, paper protocol (z-scored per row)")
-fig.suptitle(
-    caption("Figure 3.1: MediaPipe landmarks and the 65 geometric features", source), y=1.02
-)
 fig.tight_layout()
-save_figure(fig, "visual_landmarks", results_dir)
-plt.show()
+show_figure(
+    fig,
+    "fig-visual-landmarks",
+    f"MediaPipe landmarks on frame {k} of clip {seg.segment_id}, and the 65 geometric features "
+    f"of the {res.n_face_frames} frames with a face among the first 100 (paper protocol).",
+    source,
+    results_dir,
+)
 
 # %% [markdown]
 # ## The paper's face width, and a sound one
@@ -122,10 +134,11 @@ plt.show()
 # Every feature is divided by the face width. Landmarks 0 and 16 lie on the upper and lower lip,
 # so the paper's "width" is about the height of the mouth: it moves whenever the speaker talks
 # and every normalised feature moves with it. The cheek-to-cheek distance 234-454 hardly moves
-# with speech. Below: both widths over the clip (each divided by its median), and their
-# coefficient of variation over frames for every clip.
+# with speech. {numref}`fig-visual-face-width` shows both widths over the clip (each divided by
+# its median); {numref}`tab-visual-face-width` gives their coefficient of variation over frames
+# and their correlation with the mouth's opening for every clip.
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 for s in segments:
     for name, c in (("paper (0-16)", paper_cfg), ("cheeks (234-454)", cheek_cfg)):
@@ -154,21 +167,23 @@ ax.set_xlabel("time (s)")
 ax.set_ylabel("width / median")
 ax.legend()
 ax.set_title(f"{seg.segment_id}: face width over the paper's first 100 frames")
-fig.suptitle(
-    caption("Figure 3.2: the normalising width, paper's pair against cheek to cheek", source),
-    y=1.04,
+fig.tight_layout()
+show_figure(
+    fig,
+    "fig-visual-face-width",
+    f"The normalising width over the paper's first 100 frames of clip {seg.segment_id}: the "
+    "paper's landmarks 0-16 against cheek to cheek (234-454), each divided by its median.",
+    source,
+    results_dir,
 )
-save_figure(fig, "visual_face_width", results_dir)
-plt.show()
-display(
-    Markdown(
-        caption(
-            "Table 3.1: face width per clip: variation over frames and correlation with mouth opening.",
-            source,
-        )
-    )
+show_table(
+    widths,
+    "tab-visual-face-width",
+    f"Face width per clip ({len(segments)} clips): frames with a face, median width in pixels, "
+    "coefficient of variation over frames, and correlation with the mouth's opening.",
+    source,
+    digits={"median_width_px": 1, "width_cv": 3, "corr_width_mouth_opening": 3},
 )
-display(widths.round(3))
 
 # %% [markdown]
 # The default stays the paper's pair, so that results reproduce the paper's features; set
@@ -180,9 +195,10 @@ display(widths.round(3))
 #
 # The paper's protocol reads the first 100 frames; `protocol="sampled"` reads 5 frames per second
 # spread over the whole segment. For short segments both see everything; for long ones the paper
-# sees only the start. The table times both on every clip.
+# sees only the start. {numref}`tab-visual-protocols` compares both on every clip, with the time
+# each took in this run.
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 sampled_cfg = VisualConfig(protocol="sampled")
 for s in segments:
@@ -212,10 +228,24 @@ prot["rel_diff_to_paper"] = [
 ]
 shown = prot.drop(columns="vector")
 save_table(shown, "visual_protocols", results_dir, source)
-display(
-    Markdown(caption("Table 3.2: the two frame protocols per clip (one core, this run).", source))
+show_table(
+    shown[
+        [
+            "segment_id",
+            "duration_s",
+            "protocol",
+            "frames_read",
+            "frames_with_face",
+            "x_real_time",
+            "rel_diff_to_paper",
+        ]
+    ],
+    "tab-visual-protocols",
+    "The two frame protocols per clip: frames read and with a face, speed as a multiple of real "
+    "time (one core, this run), and the relative difference of the 65-d vector to the paper's.",
+    source,
+    digits={"duration_s": 2, "x_real_time": 1, "rel_diff_to_paper": 3},
 )
-display(shown)
 
 # %% [markdown]
 # ## Whole videos cut into segments, and clips without a face
@@ -224,9 +254,9 @@ display(shown)
 # out by its `start`/`end` (seeking, never re-encoding). Below, the visual extractor on every MOSEI
 # segment whose video is in the data folder, through the same corpus runner (cache, error log).
 # A clip in which no frame shows a face gets an all-NaN row and the `no_face` flag: the last row
-# is a generated grey clip.
+# of {numref}`tab-visual-cut` is a generated grey clip.
 
-# %%
+# %% tags=["hide-input"]
 mosei_media = folder.raw_dir("mosei")
 segs = []
 if folder.has("mosei") and mosei_media.is_dir():
@@ -247,20 +277,28 @@ fs = FeatureSet.load(rep.extractors["visual"]["file"])
 tab = fs.to_frame().assign(
     start=[s.start for s in segs], end=[s.end for s in segs], nan_row=fs.missing("visual")
 )
-display(
-    Markdown(
-        caption(
-            f"Table 3.3: visual features of {len(segs) - 1} MOSEI segments cut from whole videos, and one generated clip without a face (sampled protocol).",
-            folder.source,
-        )
-    )
+raised = [f for f in fs.flags if f.startswith(("no_", "failed", "trunc")) and tab[f].any()]
+show_table(
+    tab[["segment_id", "start", "end", "label", "n_frames", "n_face_frames", *raised, "nan_row"]],
+    "tab-visual-cut",
+    f"Visual features of {len(segs) - 1} MOSEI segments cut from whole videos by start/end (s), "
+    "and one generated clip without a face (sampled protocol): frames read and with a face, the "
+    "flags raised on any row, and whether the row is all-NaN.",
+    folder.source,
+    digits={"start": 2, "end": 2, "label": 3},
 )
-display(tab)
 
-# %%
+# %% tags=["remove-input"]
 bench = benchmark_rows(results_dir, "visual")
 if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
 else:
-    display(Markdown("Benchmark figures for the visual extractor from the last `make bench` run:"))
-    display(bench)
+    show_table(
+        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
+            columns=["extractor", "unit"]
+        ),
+        "tab-visual-bench",
+        "The visual extractor in the last `make bench` run: each metric against its target.",
+        folder.source,
+        digits=2,
+    )
