@@ -87,7 +87,24 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path
         )
     finally:
         raw.unlink(missing_ok=True)
+        if out.is_file():
+            hide_injected_parameters(out)
     return out, time.perf_counter() - t0
+
+
+def hide_injected_parameters(notebook: Path) -> None:
+    """Tag papermill's ``injected-parameters`` cell ``hide-input``, like the parameters cell."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+            changed = True
+    if changed:
+        nbformat.write(nb, notebook)
 
 
 MATHJAX_DIST = "django-static-mathjax"

@@ -60,3 +60,57 @@ def test_jupyterlab_opens_chapter_sources_as_notebooks():
     assert any("Jupytext Notebook" in p.read_text(errors="ignore") for p in labext.rglob("*.js")), (
         "the jupytext lab extension no longer provides a 'Jupytext Notebook' viewer"
     )
+
+
+def test_html_build_leaves_out_chapters_not_executed(tmp_path):
+    from msa_lib.book import built_toc
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\noptions:\n  numbered: true\n"
+        "chapters:\n  - file: 01_a\n  - file: 02_b\n  - file: 03_c\n"
+    )
+    (tmp_path / "book" / "02_b.ipynb").write_text("{}")
+    toc, missing = built_toc(tmp_path)
+    assert missing == ["01_a", "03_c"]
+    assert toc_chapters(toc) == ["02_b"]
+    assert "numbered: true" in toc.read_text()
+    for name in ("01_a", "03_c"):
+        (tmp_path / "book" / f"{name}.ipynb").write_text("{}")
+    assert built_toc(tmp_path) == (tmp_path / "book" / "_toc.yml", [])
+
+
+def test_mathjax_is_served_from_the_build(tmp_path):
+    import yaml
+
+    from msa_lib.book import vendor_mathjax
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    assert "://" not in config["mathjax_path"]
+    assert "sphinx_thebe" not in config["extensions"]  # it puts a CDN address on every page
+    assert config["nb_ipywidgets_js"] == {}
+    dest = vendor_mathjax(tmp_path)
+    assert dest.parent.name in config["html_static_path"]
+    assert (dest / config["mathjax_path"].removeprefix("mathjax/")).is_file()
+    assert any((dest / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    stamp = (dest / ".version").stat().st_mtime_ns
+    vendor_mathjax(tmp_path)  # up to date: not copied again
+    assert (dest / ".version").stat().st_mtime_ns == stamp
+
+
+def test_papermill_injected_parameters_are_hidden_like_the_parameters_cell(tmp_path):
+    import nbformat
+
+    from msa_lib.book import hide_injected_parameters
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('data_dir = "/d"', metadata={"tags": ["injected-parameters"]}),
+    ]
+    path = tmp_path / "ch.ipynb"
+    nbformat.write(nb, path)
+    hide_injected_parameters(path)
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].metadata["tags"] == ["parameters"]
+    assert cells[1].metadata["tags"] == ["injected-parameters", "hide-input"]
