@@ -62,7 +62,7 @@ def browser(tmp_path_factory):
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},
-            timeout=60000,
+            timeout=180000,  # a first start builds font caches
         )
         yield context
         context.close()
