@@ -106,7 +106,7 @@ def table_bundle(
     """The output of ``show_table``: MyST for the book, HTML for JupyterLab, plain text."""
     check_label(label, "tab")
     shown = format_table(df, digits, percent)
-    cap = caption(text, source)
+    cap = " ".join(caption(text, source).split())  # one line: a directive argument
     styler = shown.style.hide(axis="index").set_caption(html.escape(cap))
     return {
         "text/markdown": table_markdown(shown, label, cap),
@@ -160,7 +160,7 @@ def show_figure(
 def figure_bundle(fig: plt.Figure, label: str, text: str, source: str) -> dict[str, str]:
     """The output of ``show_figure``: a ``{glue:figure}`` for the book, the image for JupyterLab."""
     check_label(label, "fig")
-    cap = caption(text, source)
+    cap = " ".join(caption(text, source).split())  # one line: a directive argument
     png = _png_base64(fig)
     return {
         "text/markdown": f"```{{glue:figure}} {label}\n:name: {label}\n\n{cap}\n```\n",
