@@ -195,6 +195,7 @@ show_figure(
 # %% tags=["remove-input"]
 share_over_3s = segments.groupby("corpus")["duration"].apply(lambda d: (d > 3.0).mean())
 zero_length = segments[segments["duration"] <= 0].groupby("corpus").size()
+early = segments[segments["start"] < 0].groupby("corpus").size()
 display(
     Markdown(
         "Share of segments longer than the 3 s audio cap: "
@@ -207,6 +208,14 @@ display(
             "missing-modality mark from every extractor."
             if len(zero_length)
             else "No segment has zero length."
+        )
+        + " "
+        + (
+            "Segments whose `start` lies before 0 s: "
+            + ", ".join(f"{c.upper()} {n}" for c, n in early.items())
+            + f" (at most {-segments['start'].min():.2f} s early); media windows start at 0 s."
+            if len(early)
+            else "No segment starts before 0 s."
         )
     )
 )
