@@ -51,4 +51,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf book/_build book/*.ipynb book/results
+	rm -rf book/_build book/*.ipynb book/results book/_vendor
