@@ -114,8 +114,11 @@ class TrainedModel:
             raise FileNotFoundError(f"{path}: model checkpoint not found")
         try:
             blob = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"{path}: not a readable model checkpoint ({exc})") from exc
+        except Exception as exc:  # torch's own message runs to a paragraph: keep its first sentence
+            first = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() else ""
+            raise ValueError(
+                f"{path}: not a readable model checkpoint ({type(exc).__name__}: {first})"
+            ) from exc
         if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(
                 f"{path}: not an msa fusion-model checkpoint (no format '{CHECKPOINT_FORMAT}')"
