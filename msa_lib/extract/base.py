@@ -18,13 +18,13 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from msa_lib.config import AudioConfig, ConfigError, TextConfig, VisualConfig, sections_from_dict
 from msa_lib.data.featureset import ModalityMeta
+from msa_lib.jsonio import jsonable
 
 CACHE_VERSION = 2  # bump when a cached vector's meaning changes
 SECTIONS = {"audio": AudioConfig, "visual": VisualConfig, "text": TextConfig}
@@ -67,19 +67,6 @@ class Outcome:
     seconds: float = 0.0
     cached: bool = False
     warnings: list[str] = field(default_factory=list)  # worth a line in the log (truncated file)
-
-
-def jsonable(x: Any) -> Any:
-    """Dataclasses, tuples and paths as JSON values (for cache keys and metadata)."""
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return jsonable(dataclasses.asdict(x))
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, Path):
-        return str(x)
-    return x
 
 
 def library_version(dist: str) -> str:

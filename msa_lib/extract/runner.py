@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import ctypes
-import json
 import logging
-import math
 import multiprocessing
 import os
 import signal
@@ -36,6 +34,7 @@ from msa_lib.data.featureset import FeatureSet, ModalityMeta
 from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment, build, names
 from msa_lib.extract.cache import Cache
 from msa_lib.extract.plan import check_unique
+from msa_lib.jsonio import dumps
 
 log = logging.getLogger(__name__)
 
@@ -312,24 +311,11 @@ class RunReport:
         }
 
 
-def finite_json(x: Any) -> Any:
-    """``x`` with NaN/inf as None (JSON has no NaN)."""
-    if isinstance(x, dict):
-        return {str(k): finite_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [finite_json(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def _write_errors(path: Path, errors: Iterable[dict]) -> None:
     """One strict-JSON object per line."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for e in errors:
-            f.write(json.dumps(finite_json(e), allow_nan=False, default=str) + "\n")
+            f.write(dumps(e, indent=None) + "\n")
 
 
 def extract_corpus(
