@@ -374,10 +374,28 @@ class AdapterConfig:
     epochs: int = 30
     dropout: float = 0.3
     n_target_samples: int = 1000
+    # Hidden width of both blocks: the paper's text adapter (384); visual 512, audio 256 (§3.6.2).
+    hidden: int = 384
+    # Not in the paper; msa_lib.adapt's choices for the kinds the paper lacks.
+    ridge_alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)  # paired ridge, by GCV
+    components: int = 32  # PCA width in which CORAL and optimal transport align the two sets
+    ot_reg: float = 1.0  # entropic regularisation of the Sinkhorn transport (standardised PCs)
+    ot_max_samples: int = 1000  # rows of each set the transport plan is computed on
+    seed: int = 0
 
     def __post_init__(self) -> None:
         _require(
             self.batch_size >= 2, f"batch_size must be >= 2 (BatchNorm), got {self.batch_size}"
+        )
+        _require(self.hidden >= 1, f"hidden must be >= 1, got {self.hidden}")
+        _require(
+            len(self.ridge_alphas) >= 1 and all(a > 0 for a in self.ridge_alphas),
+            f"ridge_alphas must be positive numbers, got {self.ridge_alphas}",
+        )
+        _require(self.components >= 1, f"components must be >= 1, got {self.components}")
+        _require(self.ot_reg > 0, f"ot_reg must be > 0, got {self.ot_reg}")
+        _require(
+            self.ot_max_samples >= 2, f"ot_max_samples must be >= 2, got {self.ot_max_samples}"
         )
         _require(self.lr > 0, f"lr must be > 0, got {self.lr}")
         _require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
