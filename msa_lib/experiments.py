@@ -154,6 +154,38 @@ def oracle_r(signal: Mapping[str, float], modalities: Sequence[str]) -> float:
     return float(np.sqrt(s / (1 + s)))
 
 
+def table1_value(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One value (``"r"``, ``"mae"``, ``"loss"``) of a :func:`~msa_lib.evaluate.table1` layout.
+
+    Columns: model, subset, then one per split (``train``, ``valid``, ``test``: mean ± sd over
+    seeds) and ``paper valid`` where the table carries the paper's printed validation value.
+    """
+    splits = [s for s in ("train", "valid", "test") if f"{s}_{value}" in table.columns]
+    if not splits:
+        raise KeyError(f"table1_value: no '<split>_{value}' column in {list(table.columns)}")
+    out = table[["model", "subset"]].copy()
+    for s in splits:
+        out[s] = table[f"{s}_{value}"]
+    if f"paper valid_{value}" in table.columns:
+        out["paper valid"] = table[f"paper valid_{value}"]
+    return out.reset_index(drop=True)
+
+
+def by_model_columns(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """A frame with (value, model) columns, as :func:`summarise_test` and :func:`scale_table`
+    return, flattened: its index as the first column, then ``"<model> <label>"`` for each value in
+    ``labels`` (value -> short label, ``""`` for the model name alone), values in ``labels``' order.
+    """
+    missing = sorted(set(labels) - set(frame.columns.get_level_values(0)))
+    if missing:
+        raise KeyError(f"by_model_columns: no value(s) {missing} in the frame's columns")
+    out = pd.DataFrame({frame.index.name or "subset": frame.index})
+    for value, label in labels.items():
+        for model in frame[value].columns:
+            out[f"{model} {label}".strip()] = frame[(value, model)].to_numpy()
+    return out
+
+
 def fold_predictions(run: Table1Run, subset: str, seed: int) -> pd.DataFrame:
     """Test-split predictions of one subset: the fusion model of ``seed`` and the ridge."""
     grid = run.grid

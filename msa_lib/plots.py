@@ -92,7 +92,10 @@ def table_markdown(shown: pd.DataFrame, label: str, text: str) -> str:
         colalign=["right" if n else "left" for n in numeric],
         disable_numparse=True,  # keep the digits format_table chose
     )
-    return f"```{{table}} {text}\n:name: {label}\n\n{body}\n```\n"
+    # a backtick fence may not carry a backtick in its argument (CommonMark): code in the caption
+    # needs a tilde fence, or the directive falls apart into text
+    fence = "~~~" if "`" in text else "```"
+    return f"{fence}{{table}} {text}\n:name: {label}\n\n{body}\n{fence}\n"
 
 
 def table_bundle(
@@ -197,9 +200,13 @@ def save_table(df: pd.DataFrame, name: str, results_dir: str | Path, source: str
     return path
 
 
-def plot_learning_curves(histories: pd.DataFrame, subsets, title: str, source: str) -> plt.Figure:
-    """Training loss, validation loss and validation r per epoch, every seed; stars: kept epoch."""
-    h = histories[histories["subset"].isin(subsets)]
+def plot_learning_curves(
+    histories: pd.DataFrame, subsets: Iterable[str], title: str | None = None
+) -> plt.Figure:
+    """Training loss, validation loss and validation r per epoch, every seed; stars: kept epoch.
+
+    ``title`` is a short title over the panels; the caption belongs to ``show_figure``."""
+    h = histories[histories["subset"].isin(list(subsets))]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, col in zip(axes, ("train_loss", "valid_loss", "valid_r")):
         sns.lineplot(
@@ -210,13 +217,16 @@ def plot_learning_curves(histories: pd.DataFrame, subsets, title: str, source: s
         ax.set_title(col.replace("_", " "))
         if col != "valid_r":
             ax.get_legend().remove()
-    fig.suptitle(caption(title, source), fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def plot_pred_vs_true(predictions: pd.DataFrame, title: str, source: str) -> plt.Figure:
-    """Predicted against true sentiment, one panel per model (rows: label, pred, model)."""
+def plot_pred_vs_true(predictions: pd.DataFrame, title: str | None = None) -> plt.Figure:
+    """Predicted against true sentiment, one panel per model (rows: label, pred, model).
+
+    ``title`` is a short title over the panels; the caption belongs to ``show_figure``."""
     g = sns.FacetGrid(predictions, col="model", height=3.6)
     g.map_dataframe(sns.scatterplot, x="label", y="pred", s=10, alpha=0.5)
     for ax in g.axes.flat:
@@ -224,7 +234,8 @@ def plot_pred_vs_true(predictions: pd.DataFrame, title: str, source: str) -> plt
         ax.set_xlim(-3.2, 3.2)
         ax.set_xlabel("true sentiment")
         ax.set_ylabel("predicted")
-    g.figure.suptitle(caption(title, source), fontsize=10, y=1.04)
+    if title:
+        g.figure.suptitle(title, fontsize=10, y=1.04)
     return g.figure
 
 

@@ -5,7 +5,9 @@ import pytest
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import DataFolder
 from msa_lib.data.splits import fold_splits
+from msa_lib.evaluate import table1
 from msa_lib.experiments import (
+    by_model_columns,
     ci_table,
     fold_predictions,
     fusion_vs_ridge,
@@ -13,6 +15,7 @@ from msa_lib.experiments import (
     run_table1,
     scale_table,
     summarise_test,
+    table1_value,
 )
 from msa_lib.train import SUBSETS
 
@@ -114,3 +117,55 @@ def test_fusion_vs_ridge_without_late_fusion():
     summary, scales = summary_and_scales()
     c = fusion_vs_ridge(summary.drop(columns=("test_r", "late fusion")), scales)
     assert c["n_late"] == 0 and np.isnan(c["joint_minus_late_r"])
+
+
+def test_table1_value_takes_one_value_per_split_and_the_paper_column():
+    runs = pd.DataFrame(
+        [
+            {
+                "model": m,
+                "subset": "T",
+                "seed": seed,
+                "split": split,
+                "loss": 1.0,
+                "mae": 0.5,
+                "r": r,
+            }
+            for m, seeds in (("fusion", (0, 1)), ("ridge", (0,)))
+            for seed in seeds
+            for split, r in (("train", 0.9), ("valid", 0.6 + 0.1 * seed), ("test", 0.4))
+        ]
+    )
+    paper = pd.DataFrame(
+        {"subset": ["T"], "valid_loss": [0.2], "valid_mae": [0.4], "valid_r": [0.65]}
+    )
+    shown = table1_value(table1(runs, paper=paper), "r")
+    assert list(shown.columns) == ["model", "subset", "train", "valid", "test", "paper valid"]
+    fusion = shown[shown["model"] == "fusion"].iloc[0]
+    assert fusion["valid"] == "0.650 ± 0.071" and fusion["test"] == "0.400 ± 0.000"
+    assert fusion["paper valid"] == 0.65
+    ridge = shown[shown["model"] == "ridge"].iloc[0]
+    assert ridge["valid"] == "0.600" and np.isnan(ridge["paper valid"])  # one seed: no sd
+    assert "paper valid" not in table1_value(table1(runs), "mae").columns
+    with pytest.raises(KeyError, match="acc7"):
+        table1_value(table1(runs), "acc7")
+
+
+def test_by_model_columns_flattens_value_and_model():
+    summary, scales = summary_and_scales()
+    summary.index.name = "subset"
+    flat = by_model_columns(summary, {"test_r": "", "test_mae": "MAE"})
+    assert list(flat.columns) == [
+        "subset",
+        "fusion",
+        "ridge",
+        "late fusion",
+        "fusion MAE",
+        "ridge MAE",
+    ]
+    assert flat["subset"].tolist() == ["A", "T", "A+T"]
+    assert flat["late fusion"].tolist()[2] == 0.72 and flat["ridge MAE"].tolist() == [0.9] * 3
+    flat = by_model_columns(scales, {"mae_rescaled": "rescaled"})
+    assert list(flat.columns) == ["subset", "fusion rescaled", "ridge rescaled"]
+    with pytest.raises(KeyError, match="sd"):
+        by_model_columns(scales, {"sd": ""})

@@ -19,6 +19,8 @@ from msa_lib.plots import (  # noqa: E402
     caption,
     figure_bundle,
     format_table,
+    plot_learning_curves,
+    plot_pred_vs_true,
     save_figure,
     save_table,
     show_figure,
@@ -139,3 +141,33 @@ def test_benchmark_rows_selects_one_extractor_or_none(tmp_path):
         tmp_path / "extract_throughput.csv", index=False
     )
     assert benchmark_rows(tmp_path, "audio")["value"].tolist() == [1, 3]
+
+
+def test_training_plots_carry_a_short_title_and_no_caption():
+    histories = pd.DataFrame(
+        {
+            "subset": ["T"] * 4,
+            "seed": [0, 0, 1, 1],
+            "epoch": [1, 2, 1, 2],
+            "train_loss": [1.0, 0.8, 1.1, 0.9],
+            "valid_loss": [1.0, 0.9, 1.0, 0.95],
+            "valid_r": [0.2, 0.4, 0.1, 0.3],
+            "best": [False, True, False, True],
+        }
+    )
+    fig = plot_learning_curves(histories, ["T"], "MOSI, T")
+    assert fig._suptitle.get_text() == "MOSI, T"
+    assert plot_learning_curves(histories, ["T"])._suptitle is None
+    preds = pd.DataFrame({"label": [-1.0, 0.5, 2.0], "pred": [-0.5, 0.2, 1.0], "model": "ridge"})
+    fig = plot_pred_vs_true(preds, "T+V+A")
+    assert fig._suptitle.get_text() == "T+V+A" and "data" not in fig._suptitle.get_text()
+    plt.close("all")
+
+
+def test_table_caption_with_code_keeps_the_directive_whole():
+    md = table_bundle(pd.DataFrame({"r": [0.5]}), "tab-x", "Saved in `results/x.csv`.", "real")[
+        "text/markdown"
+    ]
+    lines = md.splitlines()
+    assert lines[0] == "~~~{table} Saved in `results/x.csv`. [real data]"  # not a ``` fence
+    assert lines[-1] == "~~~" and lines[1] == ":name: tab-x"
