@@ -92,8 +92,13 @@ def open_csd(path: str | os.PathLike):
 def read_entry(seq, key: str, path: str = "") -> tuple[np.ndarray, np.ndarray]:
     """Features ``[T, d]`` (float64) and intervals ``[T, 2]`` of one entry."""
     entry = seq.data[key]
-    feats = np.asarray(entry["features"][...], dtype=np.float64)
-    ivals = np.asarray(entry["intervals"][...], dtype=np.float64)
+    try:
+        feats = np.asarray(entry["features"][...], dtype=np.float64)
+        ivals = np.asarray(entry["intervals"][...], dtype=np.float64)
+    except (OSError, ValueError, KeyError) as exc:  # h5py: a corrupt chunk fails in its filter
+        raise CsdError(
+            f"{path}: entry '{key}' cannot be read ({exc}); the file is damaged"
+        ) from exc
     if feats.ndim == 1:
         feats = feats[:, None]
     if feats.shape[0] != ivals.shape[0]:

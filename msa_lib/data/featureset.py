@@ -342,21 +342,33 @@ class FeatureSet:
                 raise FeatureSetError(f"{path}: HDF5 file is not an msa FeatureSet")
             try:
                 fs = cls(
-                    segment_id=f["segment_id"].asstr()[...],
-                    video_id=f["video_id"].asstr()[...],
-                    split=f["split"].asstr()[...],
-                    label=f["label"][...],
-                    features={m: d[...] for m, d in f["features"].items()},
+                    segment_id=_read(path, f, "segment_id", text=True),
+                    video_id=_read(path, f, "video_id", text=True),
+                    split=_read(path, f, "split", text=True),
+                    label=_read(path, f, "label"),
+                    features={m: _read(path, f, f"features/{m}") for m in f["features"]},
                     meta={
                         m: ModalityMeta.from_json(d.attrs["meta"]) for m, d in f["features"].items()
                     },
                     corpus=str(f.attrs.get("corpus", "")),
                     source=str(f.attrs.get("source", "")),
-                    flags={k: d[...] for k, d in f.get("flags", {}).items()},
+                    flags={k: _read(path, f, f"flags/{k}") for k in f.get("flags", {})},
                 )
             except KeyError as exc:
                 raise FeatureSetError(f"{path}: missing entry {exc}") from exc
         return fs.validate(str(path))
+
+
+def _read(path: Path, f: h5py.File, name: str, text: bool = False) -> np.ndarray:
+    """One dataset of an open FeatureSet file; a damaged one is an error naming file and dataset."""
+    d = f[name]
+    try:
+        return d.asstr()[...] if text else d[...]
+    except (OSError, ValueError) as exc:  # h5py: a corrupt compressed chunk fails in its filter
+        raise FeatureSetError(
+            f"{path}: dataset '{name}' cannot be read ({exc}); the file is damaged, "
+            "write it again (e.g. rerun msa extract with --overwrite)"
+        ) from exc
 
 
 def _name(fs: FeatureSet, i: int) -> str:

@@ -95,3 +95,21 @@ def test_bad_files_name_the_file(tmp_path):
 
 def test_finite_mean_of_nothing():
     assert finite_mean(np.zeros((0, 3)))[0] is None
+
+
+def test_a_damaged_compressed_entry_names_the_file_and_key(tmp_path):
+    import h5py
+
+    feats = np.random.default_rng(0).normal(size=(400, 16)).astype(np.float32)
+    path = write_csd(tmp_path / "x.csd", {"vid": (feats, np.zeros((400, 2)))}, root_name="X")
+    with h5py.File(path, "r+") as f:  # store the features gzip-compressed, as HDF5 tools may
+        del f["X/data/vid/features"]
+        f["X/data/vid"].create_dataset("features", data=feats, compression="gzip")
+    with h5py.File(path) as f:
+        chunk = f["X/data/vid/features"].id.get_chunk_info(0)
+    data = bytearray(path.read_bytes())
+    for i in range(chunk.byte_offset + 50, chunk.byte_offset + 300):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CsdError, match="x.csd: entry 'vid' cannot be read"):
+        average_segments(path, segments([("vid", "vid", 0.0, 1.0)]))

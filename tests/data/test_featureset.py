@@ -189,3 +189,18 @@ def test_merge_result_saves_and_loads(tmp_path):
     )
     back = FeatureSet.load(merged.save(tmp_path / "features.h5"))
     assert back.modalities == ["audio", "text"] and back.missing("text").tolist() == [True, False]
+
+
+def test_a_corrupt_compressed_dataset_names_the_file_and_dataset(tmp_path):
+    n = 200
+    fs = make_fs(n, features={"audio": np.random.default_rng(0).normal(size=(n, 64))}, meta={})
+    path = fs.save(tmp_path / "f.h5")
+    with h5py.File(path) as f:
+        chunk = f["features/audio"].id.get_chunk_info(0)
+    data = bytearray(path.read_bytes())
+    for i in range(chunk.byte_offset + 100, chunk.byte_offset + 400):
+        data[i] ^= 0xFF  # flip bytes inside the gzip-compressed chunk
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(FeatureSetError, match=r"bad.h5: dataset 'features/audio' cannot be read"):
+        FeatureSet.load(bad)
