@@ -32,16 +32,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from msa_lib.atomic import atomic_path
 from msa_lib.config import AdapterConfig, TrainConfig, config_from_dict
+from msa_lib.data.featureset import FeatureSet
 
 KINDS = ("paper", "paired-mlp", "paired-ridge", "coral", "ot")
 PAIRED_KINDS = ("paired-mlp", "paired-ridge")
@@ -444,3 +446,81 @@ def adabn_fusion(trained, fs, chunk: int = 4096):
     batches = [x[i : i + chunk] for i in range(0, len(x), chunk) if len(x[i : i + chunk]) >= 2]
     model = adabn(trained.model, batches, lambda m, b: m(_split_inputs(b, cols)))
     return dataclasses.replace(trained, model=model)
+
+
+# ----------------------------------------------------------------- quality where the truth is known
+def paired_featureset(
+    source: FeatureSet, target: FeatureSet, modality: str = "text", corpus: str = ""
+) -> FeatureSet:
+    """One FeatureSet with modalities ``source`` and ``target``: the segments both sets have, no NaN row.
+
+    Ids, videos, labels and folds come from ``target`` (for the bc-LSTM features: their own split).
+    """
+    si, ti = pair_rows(source.segment_id, target.segment_id)
+    xs, xt = source.features[modality][si], target.features[modality][ti]
+    ok = np.isfinite(xs).all(axis=1) & np.isfinite(xt).all(axis=1)
+    t = target.take(ti[ok])
+    return FeatureSet(
+        segment_id=t.segment_id,
+        video_id=t.video_id,
+        split=t.split,
+        label=t.label,
+        features={"source": xs[ok], "target": xt[ok]},
+        corpus=corpus or t.corpus,
+        source=t.source,
+    )
+
+
+def adapter_quality(
+    splits: Mapping[str, FeatureSet],
+    kinds: Sequence[str] = KINDS,
+    seeds: Sequence[int] = (0,),
+    config: AdapterConfig = AdapterConfig(),
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Each adapter kind fitted on train, scored on test against the true target vectors.
+
+    ``splits`` (train/valid/test) hold modalities ``source`` and ``target`` for the same segments
+    (:func:`paired_featureset`). A ridge trained on the true ``target`` features (penalty chosen on
+    valid) is the sentiment model; it scores the true test vectors (``truth``), the training mean
+    vector for every segment (``target mean``), and each adapter's outputs. Paired kinds learn from
+    the train pairs; the others see the train sets unpaired. Returns one row per kind and seed, and
+    the first seed's mapped test vectors per kind (for plots).
+    """
+    from msa_lib.baselines import fit_ridge
+
+    train, test = splits["train"], splits["test"]
+    ridge = fit_ridge(train, splits["valid"], ["target"])
+    truth = test.features["target"]
+
+    def score(kind: str, seed: int, mapped: np.ndarray) -> dict:
+        fs = dataclasses.replace(test, features={"target": mapped.astype(np.float32)})
+        down = ridge.score(fs)
+        return {
+            "adapter": kind,
+            "seed": seed,
+            **reconstruction(mapped, truth),
+            "spread": spread_ratio(mapped, truth),
+            **{k: down[k] for k in ("r", "mae", "acc2_non0", "f1_non0")},
+            "n": down["n"],
+        }
+
+    rows = [score("truth", 0, truth)]
+    mean = np.repeat(train.features["target"].mean(axis=0, keepdims=True), len(test), axis=0)
+    rows.append(score("target mean", 0, mean))
+    mapped_first: dict[str, np.ndarray] = {"truth": truth}
+    for kind in kinds:
+        for seed in seeds:
+            ad = fit_adapter(
+                kind,
+                train.features["source"],
+                train.features["target"],
+                dataclasses.replace(config, seed=seed),
+                train.segment_id,
+                train.segment_id,
+            )
+            mapped = ad.transform(test.features["source"])
+            rows.append(score(kind, seed, mapped))
+            mapped_first.setdefault(kind, mapped)
+    out = pd.DataFrame(rows)
+    out["alpha"] = ridge.alpha
+    return out, mapped_first

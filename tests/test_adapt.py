@@ -139,3 +139,29 @@ def test_adabn_changes_running_statistics_only():
     # normalised by target statistics, the first block's outputs are centred on the target
     with torch.no_grad():
         assert adapted[1](adapted[0](shifted)).mean().abs() < 0.1
+
+
+def test_adapter_quality_ranks_paired_above_random_pairs_by_the_downstream_score():
+    from msa_lib.adapt import adapter_quality
+    from msa_lib.data.featureset import FeatureSet
+
+    rng = np.random.default_rng(0)
+    n = 300
+    label = np.clip(rng.normal(0, 1.2, n), -3, 3).astype(np.float32)
+    target = np.column_stack([label + 0.3 * rng.normal(size=n), rng.normal(size=(n, 3))])
+    source = target @ rng.normal(size=(4, 6)) + 0.01 * rng.normal(size=(n, 6))
+    split = np.array(["train"] * 200 + ["valid"] * 50 + ["test"] * 50)
+    fs = FeatureSet(
+        segment_id=[f"s{i}" for i in range(n)],
+        video_id=[f"v{i // 5}" for i in range(n)],
+        split=split,
+        label=label,
+        features={"source": source.astype(np.float32), "target": target.astype(np.float32)},
+    )
+    splits = {s: fs.select(s) for s in ("train", "valid", "test")}
+    rows, mapped = adapter_quality(splits, ["paper", "paired-ridge"], [0], FAST)
+    r = rows.set_index("adapter")["r"]
+    assert r["paired-ridge"] > r["truth"] - 0.05 and r["truth"] > 0.8
+    assert abs(r["paper"]) < 0.4 and np.isnan(r["target mean"])
+    assert rows.set_index("adapter").loc["truth", "cosine"] == pytest.approx(1.0)
+    assert mapped["paper"].shape == (50, 4)
