@@ -1,0 +1,150 @@
+"""``msa adapt``: fit a feature adapter between two FeatureSets, or apply one.
+
+``msa adapt fit --source NEW.h5 --target MODEL.h5 --kind coral --out adapter.pt`` maps the
+``--modality`` features of ``NEW.h5`` (a new extractor's, e.g. ``msa extract`` on MOSI clips) into
+the space of ``MODEL.h5`` (the features a model was trained on, e.g. MOSEI's from .csd files),
+fitted on the training fold of each. ``--paired`` fits on segments present in both files (the
+same clips through both extractors; for MOSEI, run ``msa extract`` on the MOSEI clips with the
+MOSEI segments table, so segment ids match the .csd features): ``paired-ridge`` unless ``--kind``
+names ``paired-mlp``. ``msa adapt apply --adapter adapter.pt --features NEW.h5 --out MAPPED.h5``
+writes the mapped FeatureSet.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from msa_lib.cli.common import add_config_arg, print_json, read_config_file
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``msa adapt fit`` and ``msa adapt apply``."""
+    from msa_lib.adapt import KINDS
+
+    adapt = sub.add_parser("adapt", help="feature adapters: fit one, or apply one to a FeatureSet")
+    asub = adapt.add_subparsers(dest="adapt_command", required=True)
+
+    fit = asub.add_parser("fit", help="fit an adapter from --source features into --target's space")
+    fit.add_argument("--source", required=True, help="FeatureSet (.h5) of the features to map")
+    fit.add_argument("--target", required=True, help="FeatureSet (.h5) in the space to map into")
+    fit.add_argument("--modality", default="text", help="modality to map (default: text)")
+    fit.add_argument("--kind", choices=KINDS, default=None, help="adapter kind (default: paper)")
+    fit.add_argument(
+        "--paired",
+        action="store_true",
+        help="fit on segments present in both files (default kind: paired-ridge)",
+    )
+    fit.add_argument(
+        "--split", default="train", help="fold of both files to fit on (default: train)"
+    )
+    fit.add_argument("--out", required=True, help="adapter file to write (.pt)")
+    add_config_arg(fit, "adapter settings (the AdapterConfig keys)")
+    fit.add_argument("--json", action="store_true", help="print a JSON report")
+    fit.set_defaults(func=cmd_fit)
+
+    apply = asub.add_parser("apply", help="map a FeatureSet's modality through a fitted adapter")
+    apply.add_argument("--adapter", required=True, help="adapter file written by msa adapt fit")
+    apply.add_argument("--features", required=True, help="FeatureSet (.h5) to map")
+    apply.add_argument("--modality", default="text")
+    apply.add_argument("--out", required=True, help="FeatureSet (.h5) to write")
+    apply.add_argument("--json", action="store_true", help="print a JSON report")
+    apply.set_defaults(func=cmd_apply)
+
+
+def _kind(args: argparse.Namespace) -> str:
+    """The adapter kind from ``--kind`` and ``--paired`` (a contradiction is an error)."""
+    from msa_lib.adapt import PAIRED_KINDS
+
+    if args.paired:
+        if args.kind is None:
+            return "paired-ridge"
+        if args.kind not in PAIRED_KINDS:
+            raise ValueError(f"--paired fits a paired kind {list(PAIRED_KINDS)}, not '{args.kind}'")
+        return args.kind
+    if args.kind in PAIRED_KINDS:
+        raise ValueError(f"kind '{args.kind}' needs --paired (segments seen by both extractors)")
+    return args.kind or "paper"
+
+
+def _rows(fs, modality: str, split: str, path: str):
+    """The fold's rows of ``modality`` with whole vectors: (matrix, segment ids)."""
+    import numpy as np
+
+    if modality not in fs.features:
+        raise ValueError(f"{path}: no modality '{modality}' (has {fs.modalities})")
+    part = fs.select(split)
+    if len(part) == 0:
+        raise ValueError(f"{path}: no segments in fold '{split}'")
+    x = part.features[modality]
+    ok = np.isfinite(x).all(axis=1)
+    if not ok.any():
+        raise ValueError(f"{path}: every '{modality}' row of fold '{split}' is missing")
+    return x[ok], part.segment_id[ok]
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit the adapter and write it."""
+    from msa_lib.adapt import fit_adapter
+    from msa_lib.config import AdapterConfig, config_from_dict
+    from msa_lib.data.featureset import FeatureSet
+
+    config = AdapterConfig()
+    if args.config:
+        config = config_from_dict(AdapterConfig, read_config_file(args.config), args.config)
+    kind = _kind(args)
+    xs, ids_s = _rows(FeatureSet.load(args.source), args.modality, args.split, args.source)
+    xt, ids_t = _rows(FeatureSet.load(args.target), args.modality, args.split, args.target)
+    adapter = fit_adapter(kind, xs, xt, config, ids_s, ids_t)
+    path = adapter.save(args.out)
+    report = {
+        "adapter": str(path),
+        "kind": kind,
+        "modality": args.modality,
+        "in_dim": adapter.in_dim,
+        "out_dim": adapter.out_dim,
+        "n_source": len(xs),
+        "n_target": len(xt),
+        **adapter.info,
+    }
+    if args.json:
+        print_json(report)
+    else:
+        print(f"{kind} adapter {adapter.in_dim}-d -> {adapter.out_dim}-d written to {path}")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Map one modality of a FeatureSet and write the result (missing rows stay missing)."""
+    import dataclasses
+
+    import numpy as np
+
+    from msa_lib.adapt import Adapter
+    from msa_lib.data.featureset import FeatureSet, ModalityMeta
+
+    adapter = Adapter.load(args.adapter)
+    fs = FeatureSet.load(args.features)
+    if args.modality not in fs.features:
+        raise ValueError(f"{args.features}: no modality '{args.modality}' (has {fs.modalities})")
+    x = fs.features[args.modality]
+    ok = np.isfinite(x).all(axis=1)
+    out = np.full((len(fs), adapter.out_dim), np.nan, dtype=np.float32)
+    if ok.any():
+        out[ok] = adapter.transform(x[ok])
+    meta = dict(fs.meta)
+    meta[args.modality] = ModalityMeta(
+        extractor=f"adapter:{adapter.kind}", params={"adapter": str(args.adapter)}
+    )
+    mapped = dataclasses.replace(fs, features={**fs.features, args.modality: out}, meta=meta)
+    path = mapped.validate(args.out).save(args.out)
+    report = {
+        "features": str(path),
+        "rows": len(fs),
+        "mapped": int(ok.sum()),
+        "dim": adapter.out_dim,
+    }
+    if args.json:
+        print_json(report)
+    else:
+        print(f"{int(ok.sum())} of {len(fs)} rows mapped to {adapter.out_dim}-d: {path}")
+    return 0
