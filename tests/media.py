@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,20 @@ def ten_second_clip(media_dir) -> Path:
 def truncated_clip(media_dir, ten_second_clip) -> Path:
     """The 10-s clip cut to 35% of its bytes: the header still says 10 s, the streams end near 3 s."""
     return truncate(ten_second_clip, media_dir / "truncated.mp4", 0.35)
+
+
+@pytest.fixture()
+def clip_folder(tmp_path, face_clip, no_face_clip, zero_byte_clip, no_audio_clip) -> Path:
+    """A folder of clips with sidecar transcripts: good, no face, empty file, no audio."""
+    d = tmp_path / "clips"
+    d.mkdir()
+    for name, src in [
+        ("good", face_clip),
+        ("noface", no_face_clip),
+        ("empty", zero_byte_clip),
+        ("mute", no_audio_clip),
+    ]:
+        shutil.copy(src, d / f"{name}.mp4")
+    (d / "good.txt").write_text("what a wonderful film")
+    (d / "noface.txt").write_text("   ")
+    return d

@@ -9,29 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from msa_lib.cli import main
 from msa_lib.data import FeatureSet
-
-
-@pytest.fixture()
-def clip_folder(tmp_path, face_clip, no_face_clip, zero_byte_clip, no_audio_clip) -> Path:
-    """good, noface, empty (0 bytes) and mute clips; a transcript for good."""
-    d = tmp_path / "clips"
-    d.mkdir()
-    for name, src in [
-        ("good", face_clip),
-        ("noface", no_face_clip),
-        ("empty", zero_byte_clip),
-        ("mute", no_audio_clip),
-    ]:
-        shutil.copy(src, d / f"{name}.mp4")
-    (d / "good.txt").write_text("what a wonderful film")
-    return d
 
 
 def run(args: list[str], capsys) -> tuple[int, str, str]:

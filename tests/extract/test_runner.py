@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,23 +17,6 @@ from msa_lib.extract.base import ExtractError, Segment
 from msa_lib.extract.plan import plan
 from msa_lib.extract.runner import extract_corpus, resolve_workers
 from msa_lib.jsonio import dumps
-
-
-@pytest.fixture()
-def clip_folder(tmp_path, face_clip, no_face_clip, zero_byte_clip, no_audio_clip) -> Path:
-    """A folder of clips with sidecar transcripts: good, no face, empty file, no audio."""
-    d = tmp_path / "clips"
-    d.mkdir()
-    for name, src in [
-        ("good", face_clip),
-        ("noface", no_face_clip),
-        ("empty", zero_byte_clip),
-        ("mute", no_audio_clip),
-    ]:
-        shutil.copy(src, d / f"{name}.mp4")
-    (d / "good.txt").write_text("what a wonderful film")
-    (d / "noface.txt").write_text("   ")
-    return d
 
 
 def strict_json(line: str):
