@@ -33,7 +33,7 @@ from msa_lib.atomic import atomic_path
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
 from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment, build, names
 from msa_lib.extract.cache import Cache
-from msa_lib.extract.plan import check_unique
+from msa_lib.extract.plan import check_unique, plan_table
 from msa_lib.jsonio import dumps
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,33 @@ def featureset_from_vectors(
         source=source,
         flags=flags or {},
     ).validate(f"{corpus} {modality}")
+
+
+def transcript_features(
+    table: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    extractors: Sequence[str] = ("text", "glove"),
+    corpus: str = "",
+    source: str = "real",
+    settings: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> FeatureSet:
+    """The text extractors' features of every transcript in a segments table, merged, in table order.
+
+    Runs :func:`extract_corpus` on the table's transcripts (no media), so results are cached per
+    segment under ``out_dir`` and a second call (another chapter, a rerun) encodes nothing again.
+    """
+    segments = plan_table(table, None)
+    report = extract_corpus(
+        segments, out_dir, extractors, settings, progress=progress, corpus=corpus, source=source
+    )
+    if report.all_failed:
+        raise ExtractError(
+            f"{out_dir}: every transcript failed for {report.all_failed}; see {report.errors_log}"
+        )
+    fs = FeatureSet.load(report.merged)
+    order = {sid: i for i, sid in enumerate(fs.segment_id.tolist())}
+    return fs.take([order[s.segment_id] for s in segments if s.segment_id in order])
 
 
 def good_rows(fs: FeatureSet) -> int:

@@ -221,3 +221,26 @@ def test_truncated_clip_is_flagged(tmp_path, truncated_clip, ten_second_clip, ca
     assert rep.extractors["audio"]["n_truncated"] == 1
     assert str(truncated_clip) in caplog.text and "declares 10.00 s" in caplog.text
     assert "the settings need media up to 10.00 s" in caplog.text
+
+
+def test_transcript_features_in_table_order_and_cached(tmp_path):
+    table = pd.DataFrame(
+        {
+            "segment_id": ["b_1", "a_0", "c_2"],
+            "video_id": ["b", "a", "c"],
+            "label": np.array([1.0, -2.0, 0.5], np.float32),
+            "split": ["train", "valid", "test"],
+            "text": ["a great film", "awful", "it was fine"],
+            "has_text": True,
+        }
+    )
+    fs = runner.transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
+    assert fs.segment_id.tolist() == ["b_1", "a_0", "c_2"]
+    assert fs.modalities == ["glove"] and fs.split.tolist() == ["train", "valid", "test"]
+    np.testing.assert_array_equal(fs.label, table["label"])
+    cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "t" / "cache").rglob("*.npz")}
+    assert len(cached) == 3
+    again = runner.transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
+    np.testing.assert_array_equal(again.features["glove"], fs.features["glove"])
+    # nothing encoded again: the cached results are read, not rewritten
+    assert {p: p.stat().st_mtime_ns for p in cached} == cached
