@@ -242,7 +242,6 @@ for ax, metric in zip(axes, ("cosine to the true vector", "MSE to the true vecto
     ax.set_xlabel(metric)
     ax.set_ylabel("ridge r on adapted vectors (undefined: 0)")
     ax.axhline(0, color="grey", lw=0.8)
-axes[1].set_xscale("log")
 axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
 fig.tight_layout()
 show_figure(
@@ -283,7 +282,8 @@ test = pairs[pair]["test"]
 truth = test.features["target"].astype(float)
 centre = pairs[pair]["train"].features["target"].mean(axis=0)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for kind, color in (("paper", "tab:red"), ("paired-ridge", "tab:blue")):
+for kind in ("paper", "paired-ridge"):
+    color = colors[kind]
     m = mapped[pair][kind]
     axes[0].hist(
         np.linalg.norm(m - truth, axis=1),
@@ -306,7 +306,7 @@ axes[0].hist(
     bins=40,
     histtype="step",
     lw=2,
-    color="black",
+    color=colors["truth"],
     label="true vectors: to target mean",
 )
 axes[0].set_xlabel("Euclidean distance")

@@ -253,7 +253,7 @@ show_table(
 show_table(
     shown(text_name),
     "tab-transfer-text",
-    f"{text_name}, official MOSI folds: mean over {len(seeds)} seeds, 95% paired-bootstrap "
+    f"{text_name}, {'official MOSI folds' if folder.source == 'real' else 'the synthetic corpus folds'}: mean over {len(seeds)} seeds, 95% paired-bootstrap "
     f"intervals over test segments; Acc-2 non-0 as a share. Fine-tuned after: "
     f"{', '.join(fine_tuned_after[text_name])}.",
     folder.source,
