@@ -65,13 +65,12 @@ from joblib import Parallel, delayed
 from sklearn.decomposition import PCA
 
 from msa_lib.adapt import KINDS, adapter_quality, paired_featureset
-from msa_lib.config import AdapterConfig, TextConfig
-from msa_lib.data import ModalityMeta, open_data
+from msa_lib.config import AdapterConfig
+from msa_lib.data import open_data
+from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import aggregate_seeds, mean_sd
-from msa_lib.extract.glove import Glove
-from msa_lib.extract.runner import featureset_from_vectors
-from msa_lib.extract.text import TextEncoder, version
+from msa_lib.extract.runner import transcript_features
 from msa_lib.plots import save_table, setup_style, show_figure, show_table
 
 setup_style()
@@ -95,26 +94,16 @@ display(
 )
 
 # %% tags=["remove-cell"]
-enc = TextEncoder(TextConfig())
-res = enc.encode(seg["text"].tolist())
-minilm = featureset_from_vectors(
+# MiniLM and GloVe vectors of every transcript, cached per segment (chapters 6 and 7 share them)
+text = transcript_features(
     seg,
-    res.vectors,
-    "text",
-    ModalityMeta("transformers-mean-pool", version(), enc.params()),
-    "mosi",
-    folder.source,
+    default_cache_dir() / "transcripts" / f"mosi-{folder.source}",
+    ("text", "glove"),
+    corpus="mosi",
+    source=folder.source,
 )
-glove_model = Glove(TextConfig().glove)
-g = glove_model.encode(seg["text"].tolist())
-glove = featureset_from_vectors(
-    seg,
-    g.vectors,
-    "text",
-    ModalityMeta("glove-mean", "GloVe 6B", glove_model.params()),
-    "mosi",
-    folder.source,
-)
+minilm = text.with_modalities(["text"])
+glove = text.with_modalities(["glove"]).rename_modalities({"glove": "text"})
 pairs = {"MiniLM -> GloVe-50": fold_splits(paired_featureset(minilm, glove, corpus="mosi"))}
 if folder.has_bclstm:
     pairs["MiniLM -> bc-LSTM text"] = fold_splits(

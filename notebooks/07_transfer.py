@@ -63,12 +63,11 @@ logging.getLogger("msa_lib").setLevel(logging.ERROR)
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.config import SynthConfig, TextConfig
-from msa_lib.data import ModalityMeta, open_data, open_synthetic
+from msa_lib.config import SynthConfig
+from msa_lib.data import open_data, open_synthetic
+from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
-from msa_lib.extract.glove import Glove
-from msa_lib.extract.runner import featureset_from_vectors
-from msa_lib.extract.text import TextEncoder, version
+from msa_lib.extract.runner import transcript_features
 from msa_lib.plots import setup_style, show_table
 from msa_lib.reference import anchors
 from msa_lib.transfer import TransferData, oracle_r, run_transfer, summarise
@@ -102,26 +101,16 @@ experiments["synthetic MOSEI -> MOSI"] = TransferData(
 )
 
 seg = folder.segments("mosi")
-enc = TextEncoder(TextConfig())
-res = enc.encode(seg["text"].tolist())
-minilm = featureset_from_vectors(
+# MiniLM and GloVe vectors of every transcript, cached per segment (chapters 6 and 7 share them)
+text = transcript_features(
     seg,
-    res.vectors,
-    "text",
-    ModalityMeta("transformers-mean-pool", version(), enc.params()),
-    "mosi",
-    folder.source,
+    default_cache_dir() / "transcripts" / f"mosi-{folder.source}",
+    ("text", "glove"),
+    corpus="mosi",
+    source=folder.source,
 )
-glove_model = Glove(TextConfig().glove)
-g = glove_model.encode(seg["text"].tolist())
-glove = featureset_from_vectors(
-    seg,
-    g.vectors,
-    "text",
-    ModalityMeta("glove-mean", "GloVe 6B", glove_model.params()),
-    "mosi",
-    folder.source,
-)
+minilm = text.with_modalities(["text"])
+glove = text.with_modalities(["glove"]).rename_modalities({"glove": "text"})
 text_name = "GloVe-50 model <- MiniLM (MOSI text)"
 src_folds, tgt_folds = fold_splits(glove), fold_splits(minilm)
 experiments[text_name] = TransferData(

@@ -162,6 +162,8 @@ class FeatureSet:
     def take(self, index: np.ndarray | Sequence[int] | Sequence[bool]) -> FeatureSet:
         """A new FeatureSet holding the rows selected by an index or boolean mask."""
         idx = np.asarray(index)
+        if idx.size == 0:
+            idx = idx.astype(np.int64)  # an empty list selects no row (numpy makes it float)
         return FeatureSet(
             segment_id=self.segment_id[idx],
             video_id=self.video_id[idx],
@@ -195,6 +197,28 @@ class FeatureSet:
             label=self.label,
             features={m: self.features[m] for m in mods},
             meta={m: self.meta[m] for m in mods},
+            corpus=self.corpus,
+            source=self.source,
+            flags=dict(self.flags),
+        )
+
+    def rename_modalities(self, names: dict[str, str]) -> FeatureSet:
+        """The same rows with modalities renamed (``{"glove": "text"}``); a clash is an error."""
+        absent = [m for m in names if m not in self.features]
+        if absent:
+            raise FeatureSetError(
+                f"{self.corpus or 'FeatureSet'}: cannot rename {absent}; it has {self.modalities}"
+            )
+        new = [names.get(m, m) for m in self.modalities]
+        if len(set(new)) != len(new):
+            raise FeatureSetError(f"renaming {names} gives duplicate modality names {new}")
+        return FeatureSet(
+            segment_id=self.segment_id,
+            video_id=self.video_id,
+            split=self.split,
+            label=self.label,
+            features={names.get(m, m): x for m, x in self.features.items()},
+            meta={names.get(m, m): self.meta[m] for m in self.features},
             corpus=self.corpus,
             source=self.source,
             flags=dict(self.flags),

@@ -204,3 +204,19 @@ def test_a_corrupt_compressed_dataset_names_the_file_and_dataset(tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(FeatureSetError, match=r"bad.h5: dataset 'features/audio' cannot be read"):
         FeatureSet.load(bad)
+
+
+def test_take_an_empty_list_selects_no_row():
+    fs = make_fs()
+    assert len(fs.take([])) == 0 and fs.take([]).modalities == fs.modalities
+
+
+def test_rename_modalities():
+    fs = make_fs()
+    out = fs.rename_modalities({"text": "glove"})
+    assert out.modalities == ["audio", "glove"]
+    np.testing.assert_array_equal(out.features["glove"], fs.features["text"])
+    with pytest.raises(FeatureSetError, match="duplicate modality names"):
+        fs.rename_modalities({"text": "audio"})
+    with pytest.raises(FeatureSetError, match=r"cannot rename \['visual'\]"):
+        fs.rename_modalities({"visual": "v"})
