@@ -436,15 +436,15 @@ def adabn_fusion(trained, fs, chunk: int = 4096):
     Inputs are standardised with the model's own training scaler, as at prediction time; a
     missing modality gets the training mean, as in :func:`~msa_lib.train.fusion.predict`.
     """
-    from msa_lib.train.fusion import _split_inputs, _tensors
+    from msa_lib.train.fusion import input_tensor, split_inputs
     from msa_lib.train.inputs import check_featureset
 
     check_featureset(fs, trained.modalities, "AdaBN", trained.dims)
-    x, cols = _tensors(trained.scaler, fs, trained.modalities)
+    x, cols = input_tensor(trained.scaler, fs, trained.modalities)
     if len(x) < 2:
         raise AdapterError(f"AdaBN needs at least 2 target segments, got {len(x)}")
     batches = [x[i : i + chunk] for i in range(0, len(x), chunk) if len(x[i : i + chunk]) >= 2]
-    model = adabn(trained.model, batches, lambda m, b: m(_split_inputs(b, cols)))
+    model = adabn(trained.model, batches, lambda m, b: m(split_inputs(b, cols)))
     return dataclasses.replace(trained, model=model)
 
 

@@ -35,7 +35,7 @@ from msa_lib.adapt import PAIRED_KINDS, adabn_fusion, fit_adapter
 from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import BOOTSTRAP_STATS, metrics
-from msa_lib.train.fusion import TrainedModel, fit, predict
+from msa_lib.train.fusion import TrainedModel, fine_tune, fit, predict
 
 SETTINGS = ("source model", "zero-shot", "fine-tuned", "target only")
 
@@ -144,43 +144,6 @@ def fit_adapters(data: TransferData, kind: str, config: AdapterConfig) -> dict[s
         else:
             out[m] = fit_adapter(kind, src[ok_s], tgt[ok_t], config)
     return out
-
-
-def fine_tune(
-    trained: TrainedModel, train_fs: FeatureSet, valid_fs: FeatureSet, config: TrainConfig
-) -> TrainedModel:
-    """Train a copy of ``trained`` further on ``train_fs`` (its scaler kept), selected on valid r."""
-    import copy
-
-    from msa_lib.losses import compute_loss
-    from msa_lib.train.fusion import _forward_all, _split_inputs, _tensors
-    from msa_lib.train.loop import train_loop
-
-    mods = trained.modalities
-    x_tr, cols = _tensors(trained.scaler, train_fs, mods)
-    x_va, _ = _tensors(trained.scaler, valid_fs, mods)
-    y_tr = torch.from_numpy(train_fs.label.astype(np.float32))
-    y_va = valid_fs.label.astype(np.float64)
-    loss_cfg = trained.loss_config
-
-    def batch_loss(model, batch):
-        xb, yb = batch
-        return compute_loss(model(_split_inputs(xb, cols)), yb, loss_cfg)
-
-    def validate(model):
-        r = metrics(y_va, _forward_all(model, x_va, cols).score.numpy())["r"]
-        return (r if np.isfinite(r) else 0.0), {"valid_r": r}
-
-    result = train_loop(
-        copy.deepcopy(trained.model), (x_tr, y_tr), batch_loss, validate, config, progress=False
-    )
-    return dataclasses.replace(
-        trained,
-        model=result.model,
-        train_config=config,
-        best_epoch=result.best_epoch,
-        best_valid_r=float(result.best_logged["valid_r"]),
-    )
 
 
 def _row(

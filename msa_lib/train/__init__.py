@@ -12,6 +12,7 @@
 from msa_lib.train.fusion import (
     TrainedModel,
     evaluate_model,
+    fine_tune,
     fit,
     predict,
     score_predictions,
@@ -41,6 +42,7 @@ __all__ = [
     "adam",
     "check_featureset",
     "evaluate_model",
+    "fine_tune",
     "fit",
     "labels_constant",
     "predict",

@@ -16,10 +16,11 @@ Choices the paper leaves open, made here:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from msa_lib.train.inputs import (
     require_varied_labels,
     usable_rows,
 )
-from msa_lib.train.loop import predict_batches, train_loop
+from msa_lib.train.loop import LoopResult, predict_batches, train_loop
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def _from_blob(path: Path, blob: Mapping) -> TrainedModel:
     )
 
 
-def _tensors(
+def input_tensor(
     scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]
 ) -> tuple[torch.Tensor, Columns]:
     """One ``[n, sum(dims)]`` tensor of standardised inputs and each modality's column range."""
@@ -179,19 +180,61 @@ def _tensors(
     return torch.from_numpy(np.concatenate([x[m] for m in modalities], axis=1)), cols
 
 
-def _split_inputs(x: torch.Tensor, cols: Columns) -> dict[str, torch.Tensor]:
+def split_inputs(x: torch.Tensor, cols: Columns) -> dict[str, torch.Tensor]:
     """The modality blocks of a concatenated input tensor."""
     return {m: x[:, a:b] for m, a, b in cols}
 
 
 def _forward_all(model: FusionModel, x: torch.Tensor, cols: Columns) -> FusionOutput:
     """Evaluation-mode outputs for every row, in chunks."""
-    return predict_batches(model, x, lambda m, xb: m(_split_inputs(xb, cols)))
+    return predict_batches(model, x, lambda m, xb: m(split_inputs(xb, cols)))
 
 
 def _selection_score(r: float) -> float:
     """The validation r used for model selection; undefined counts as 0."""
     return r if np.isfinite(r) else 0.0
+
+
+def _train(
+    model: FusionModel | Callable[[], FusionModel],
+    scaler: Standardizer,
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    mods: Sequence[str],
+    cfg: TrainConfig,
+    loss_config: LossConfig,
+    progress: bool,
+    desc: str,
+) -> LoopResult:
+    """The recipe's loop on standardised inputs, selecting on validation r (fit and fine-tune)."""
+    x_tr, cols = input_tensor(scaler, train_fs, mods)
+    x_va, _ = input_tensor(scaler, valid_fs, mods)
+    y_tr = torch.from_numpy(train_fs.label.astype(np.float32))
+    y_va = torch.from_numpy(valid_fs.label.astype(np.float32))
+
+    def batch_loss(model: FusionModel, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        xb, yb = batch
+        return compute_loss(model(split_inputs(xb, cols)), yb, loss_config)
+
+    def validate(model: FusionModel) -> tuple[float, dict[str, float]]:
+        out = _forward_all(model, x_va, cols)
+        valid_loss = float(compute_loss(out, y_va, loss_config))
+        m = metrics(y_va.numpy(), out.score.numpy())
+        return _selection_score(m["r"]), {
+            "valid_loss": valid_loss,
+            "valid_mae": m["mae"],
+            "valid_r": m["r"],
+        }
+
+    return train_loop(
+        model,
+        (x_tr, y_tr),
+        batch_loss,
+        validate,
+        cfg,
+        progress=progress,
+        desc=desc,
+    )
 
 
 def fit(
@@ -232,34 +275,17 @@ def fit(
     require_varied_labels(valid_fs, "valid")
 
     scaler = Standardizer.fit(train_fs, mods)
-    x_tr, cols = _tensors(scaler, train_fs, mods)
-    x_va, _ = _tensors(scaler, valid_fs, mods)
-    y_tr = torch.from_numpy(train_fs.label.astype(np.float32))
-    y_va = torch.from_numpy(valid_fs.label.astype(np.float32))
-
-    def batch_loss(model: FusionModel, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        xb, yb = batch
-        return compute_loss(model(_split_inputs(xb, cols)), yb, loss_config)
-
-    def validate(model: FusionModel) -> tuple[float, dict[str, float]]:
-        out = _forward_all(model, x_va, cols)
-        valid_loss = float(compute_loss(out, y_va, loss_config))
-        m = metrics(y_va.numpy(), out.score.numpy())
-        return _selection_score(m["r"]), {
-            "valid_loss": valid_loss,
-            "valid_mae": m["mae"],
-            "valid_r": m["r"],
-        }
-
     dims = {m: train_fs.dims[m] for m in mods}
-    result = train_loop(
+    result = _train(
         lambda: FusionModel(dims, model_config),
-        (x_tr, y_tr),
-        batch_loss,
-        validate,
+        scaler,
+        train_fs,
+        valid_fs,
+        mods,
         cfg,
-        progress=progress,
-        desc=desc,
+        loss_config,
+        progress,
+        desc,
     )
     trained = TrainedModel(
         model=result.model,
@@ -275,10 +301,46 @@ def fit(
     return trained, result.history
 
 
+def fine_tune(
+    trained: TrainedModel,
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    config: TrainConfig,
+    progress: bool = False,
+    desc: str = "fine-tune",
+) -> TrainedModel:
+    """A copy of ``trained`` trained further on ``train_fs`` (its scaler kept), selected on valid r."""
+    mods = trained.modalities
+    check_featureset(train_fs, mods, "train", trained.dims)
+    check_featureset(valid_fs, mods, "valid", trained.dims)
+    train_fs = train_fs.take(usable_rows(train_fs, mods, config.missing)[0])
+    valid_fs = valid_fs.take(usable_rows(valid_fs, mods, config.missing)[0])
+    require_varied_labels(train_fs, "train")
+    require_varied_labels(valid_fs, "valid")
+    result = _train(
+        copy.deepcopy(trained.model),
+        trained.scaler,
+        train_fs,
+        valid_fs,
+        mods,
+        config,
+        trained.loss_config,
+        progress,
+        desc,
+    )
+    return dataclasses.replace(
+        trained,
+        model=result.model,
+        train_config=config,
+        best_epoch=result.best_epoch,
+        best_valid_r=float(result.best_logged["valid_r"]),
+    )
+
+
 def predict(trained: TrainedModel, fs: FeatureSet) -> np.ndarray:
     """Scores for every segment of ``fs`` (missing modalities get the training mean)."""
     check_featureset(fs, trained.modalities, "predict", trained.dims)
-    x, cols = _tensors(trained.scaler, fs, trained.modalities)
+    x, cols = input_tensor(trained.scaler, fs, trained.modalities)
     return _forward_all(trained.model, x, cols).score.numpy().astype(np.float64)
 
 

@@ -210,3 +210,16 @@ def test_checkpoint_with_wrong_contents(trained, tmp_path):
         TrainedModel.load(broken(model_config={**good["model_config"], "hidden": "192"}))
     with pytest.raises(ValueError, match="checkpoint key 'state_dict' does not fit the model"):
         TrainedModel.load(broken(dims={"text": 9, "audio": 6}))
+
+
+def test_fine_tune_keeps_the_scaler_and_trains_a_copy(problem):
+    from msa_lib.train import fine_tune
+
+    tr, va = problem["train"], problem["valid"]
+    trained, _ = fit(ModelConfig(), TrainConfig(max_epochs=3, patience=3), tr, va, progress=False)
+    before = {k: v.clone() for k, v in trained.model.state_dict().items()}
+    tuned = fine_tune(trained, tr, va, TrainConfig(max_epochs=2, patience=2, seed=1))
+    assert tuned.scaler is trained.scaler and tuned.model is not trained.model
+    assert all(torch.equal(v, trained.model.state_dict()[k]) for k, v in before.items())
+    assert any(not torch.equal(v, tuned.model.state_dict()[k]) for k, v in before.items())
+    assert 1 <= tuned.best_epoch <= 2
