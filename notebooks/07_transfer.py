@@ -26,7 +26,8 @@
 # - **zero-shot**: the same model on target features mapped by an adapter kind of the previous
 #   chapter; no target label is used. **+ AdaBN**: the model's BatchNorm statistics re-estimated on
 #   the unlabelled adapted target training features (test-time BatchNorm adaptation; published
-#   test-time adaptation for this task, CASP (AAAI 2025), includes MOSEI -> MOSI among its shifts);
+#   test-time adaptation for multimodal sentiment analysis, CASP (AAAI 2025), includes
+#   MOSEI -> MOSI among its shifts);
 # - **fine-tuned**: the source model after adaptation, trained further on target training labels
 #   (at most 40 epochs, early stopping after 10 without a better validation r), for the paper's
 #   adapter and for the zero-shot kind of highest validation r;
