@@ -312,7 +312,7 @@ def fine_tune_text(
         scheduler = get_linear_schedule_with_warmup(optimizer, warm, steps)
     else:
         scheduler = get_constant_schedule_with_warmup(optimizer, warm)
-    target = torch.as_tensor(y)
+    target = torch.tensor(y)
     history, best, best_state = [], -np.inf, None
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
@@ -358,3 +358,222 @@ def fine_tune_text(
 def history_frame(model: FineTunedText) -> pd.DataFrame:
     """The per-epoch training history recorded in ``model.info``."""
     return pd.DataFrame(model.info.get("history", []))
+
+
+# ----------------------------------------------------------------- seeds, cache, results
+TABLE_NAME = "text_finetuned"
+TABLE_METRICS = ("r", "mae", "acc2_non0", "f1_non0", "acc7")
+CI_METRICS = ("r", "mae", "acc2_non0")
+FOLDS = ("train", "valid", "test")
+
+
+def trained_on_label(source: str, corpus: str = "mosi") -> str:
+    """What a model's ``info['trained_on']`` says for data of this source."""
+    name = {"mosi": "CMU-MOSI", "mosei": "CMU-MOSEI"}.get(corpus, corpus)
+    if source == "real":
+        return f"{name} train fold (real)"
+    return (
+        f"SYNTHETIC {corpus} corpus train fold (generated bag-of-words transcripts, not real data)"
+    )
+
+
+def text_folds(segments: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The train/valid/test rows (segment_id, text, label) of a segment table, or a clear error."""
+    need = {"segment_id", "text", "label", "split"}
+    missing = need - set(segments.columns)
+    if missing:
+        raise ValueError(f"segment table lacks column(s) {sorted(missing)} (has {list(segments)})")
+    out = {}
+    for fold in FOLDS:
+        rows = segments.loc[segments["split"] == fold, ["segment_id", "text", "label"]]
+        rows = rows[rows["label"].notna()].reset_index(drop=True)
+        if len(rows) < 2:
+            raise ValueError(f"segment table has {len(rows)} labelled '{fold}' rows; need >= 2")
+        empty = [str(s) for s, t in zip(rows["segment_id"], rows["text"]) if not str(t).strip()]
+        if empty or rows["text"].isna().any():
+            raise ValueError(f"'{fold}' rows without a transcript: {empty[:5]}")
+        out[fold] = rows
+    return out
+
+
+def data_key(folds: dict[str, pd.DataFrame]) -> str:
+    """A hash of the folds' ids, transcripts and labels (the cache's data part)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for fold, rows in folds.items():
+        h.update(fold.encode())
+        h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def run_key(
+    folds: dict[str, pd.DataFrame], config: TextFineTuneConfig, seed: int, code: str
+) -> str:
+    """A hash of everything one seed's run depends on: data, settings, seed and code."""
+    import hashlib
+
+    blob = json.dumps([code, data_key(folds), dataclasses.asdict(config), int(seed)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def seed_job(
+    folds: dict[str, pd.DataFrame],
+    config: TextFineTuneConfig,
+    seed: int,
+    trained_on: str,
+    out_dir: Path,
+) -> dict:
+    """Train one seed (one torch thread), score valid and test once, save model + scores in ``out_dir``.
+
+    A finished ``out_dir`` (``scores.json`` present) is reused without training.
+    """
+    done = out_dir / "scores.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    tr, va, te = (folds[f] for f in FOLDS)
+    model = fine_tune_text(
+        tr["text"].tolist(), tr["label"], va["text"].tolist(), va["label"], config, seed, trained_on
+    )
+    seconds = time.perf_counter() - t0
+    pred = model.predict(te["text"].tolist())
+    model.info["test"] = metrics(te["label"].to_numpy(), pred)
+    tmp = out_dir.with_name(out_dir.name + f".tmp{seed}")
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    model.save(tmp / "model")
+    scores = {
+        "seed": int(seed),
+        "epoch": model.info["epoch"],
+        "val_r": model.info["val_r"],
+        "val_mae": model.info["val_mae"],
+        "seconds": seconds,
+        "test_pred": [float(p) for p in pred],
+        "history": model.info["history"],
+    }
+    (tmp / "scores.json").write_text(json.dumps(scores))
+    if out_dir.exists():  # a concurrent run finished first: keep its result
+        import shutil
+
+        shutil.rmtree(tmp)
+        return json.loads(done.read_text())
+    tmp.rename(out_dir)
+    return scores
+
+
+def _seed_mean(stat):
+    """A statistic of (label, pred_seed0, pred_seed1, ...): the metric averaged over seeds."""
+
+    def f(t, *preds, axis=-1):
+        return np.nanmean(np.stack([stat(t, p, axis=axis) for p in preds]), axis=0)
+
+    return f
+
+
+def results_table(
+    labels: np.ndarray, preds: dict[int, np.ndarray], extra: pd.DataFrame, n_resamples: int = 1000
+) -> pd.DataFrame:
+    """One row per seed (test metrics, 95% CIs), then ``mean`` (CIs of the seed-mean metric) and ``sd``."""
+    from scipy import stats
+
+    from msa_lib.evaluate import BOOTSTRAP_STATS, bootstrap_ci
+
+    rows = []
+    for seed, p in preds.items():
+        row = {"seed": str(seed), **{m: metrics(labels, p)[m] for m in TABLE_METRICS}}
+        for m in CI_METRICS:
+            _, row[f"{m}_lo"], row[f"{m}_hi"] = bootstrap_ci(
+                labels, p, m, n_resamples=n_resamples, method="percentile"
+            )
+        rows.append(row)
+    per_seed = pd.DataFrame(rows)
+    mean = {"seed": "mean", **per_seed[list(TABLE_METRICS)].mean().to_dict()}
+    sd = {"seed": "sd", **per_seed[list(TABLE_METRICS)].std(ddof=1).to_dict()}
+    for m in CI_METRICS:
+        res = stats.bootstrap(
+            (labels, *preds.values()),
+            _seed_mean(BOOTSTRAP_STATS[m]),
+            paired=True,
+            vectorized=True,
+            n_resamples=n_resamples,
+            method="percentile",
+            rng=np.random.default_rng(0),
+        )
+        mean[f"{m}_lo"] = float(res.confidence_interval.low)
+        mean[f"{m}_hi"] = float(res.confidence_interval.high)
+    table = pd.concat([per_seed, pd.DataFrame([mean, sd])], ignore_index=True)
+    table["n_test"] = len(labels)
+    extra = extra.assign(seed=extra["seed"].astype(str))
+    return table.merge(extra, on="seed", how="left")
+
+
+def run_text_finetune(
+    data,
+    config: TextFineTuneConfig = TextFineTuneConfig(),
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    n_jobs: int = 1,
+    cache_dir: str | Path | None = None,
+    results_dir: str | Path | None = None,
+    source: str | None = None,
+    n_resamples: int = 1000,
+) -> tuple[pd.DataFrame, FineTunedText]:
+    """Fine-tune one model per seed on MOSI train, choose epochs on valid, score test once per seed.
+
+    ``data``: a :class:`~msa_lib.data.folder.DataFolder` (its MOSI segment table) or a segment
+    table (columns segment_id, text, label, split; ``source`` says "real" or "synthetic").
+    Seeds run in ``n_jobs`` worker processes (joblib), one torch thread each. Each finished seed
+    (model folder + scores) lives under ``cache_dir`` keyed by data, settings, seed and code, so
+    a rerun or an interrupted run resumes from whole seeds; without ``cache_dir`` a temporary
+    folder holds them. Returns the table (one row per seed, ``mean``, ``sd``; CIs, validation r,
+    chosen epoch, seconds) and the model of the seed with the highest validation r. With
+    ``results_dir`` the table is saved as ``text_finetuned.csv`` (with ``data_source``).
+    """
+    import shutil
+    import tempfile
+
+    from joblib import Parallel, delayed
+
+    from msa_lib.train.codehash import code_fingerprint
+
+    if hasattr(data, "segments"):
+        segments, source = data.segments("mosi"), data.source
+    else:
+        segments = data
+    if source not in ("real", "synthetic"):
+        raise ValueError(f"source must be 'real' or 'synthetic', got {source!r}")
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and not empty, got {seeds}")
+    folds = text_folds(segments)
+    trained_on = trained_on_label(source)
+    scratch = None
+    if cache_dir is None:
+        scratch = tempfile.mkdtemp(prefix="msa-text-finetune-")
+        root, code = Path(scratch), ""
+    else:
+        root, code = Path(cache_dir), code_fingerprint(__name__)
+        root.mkdir(parents=True, exist_ok=True)
+    dirs = {s: root / f"text-finetune-{run_key(folds, config, s, code)}" for s in seeds}
+    try:
+        jobs = (delayed(seed_job)(folds, config, s, trained_on, dirs[s]) for s in seeds)
+        done = Parallel(n_jobs=min(n_jobs, len(seeds)))(jobs)
+        labels = folds["test"]["label"].to_numpy(np.float64)
+        preds = {d["seed"]: np.asarray(d["test_pred"]) for d in done}
+        extra = pd.DataFrame(
+            [{k: d[k] for k in ("seed", "val_r", "val_mae", "epoch", "seconds")} for d in done]
+        )
+        table = results_table(labels, preds, extra, n_resamples)
+        best_seed = max(done, key=lambda d: d["val_r"])["seed"]
+        best = FineTunedText.load(dirs[best_seed] / "model")
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if results_dir is not None:
+        from msa_lib.plots import save_table
+
+        save_table(table, TABLE_NAME, results_dir, source)
+    return table, best
