@@ -105,11 +105,19 @@ def seconds_of(s: Segment) -> float:
     return probe(s.media).duration
 
 
-def run_single(segs: list[Segment], fn) -> tuple[float, float, list]:
-    """Wall and CPU seconds of ``fn`` over all segments (after one warm-up call)."""
+def run_single(segs: list[Segment], fn, per_segment: list | None = None) -> tuple:
+    """Wall and CPU seconds of ``fn`` over all segments (after one warm-up call).
+
+    ``per_segment``, when given, receives each segment's CPU seconds.
+    """
     fn(segs[0])
     c0, t0 = time.process_time(), time.perf_counter()
-    out = [fn(s) for s in segs]
+    out = []
+    for s in segs:
+        c1 = time.process_time()
+        out.append(fn(s))
+        if per_segment is not None:
+            per_segment.append(time.process_time() - c1)
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
@@ -467,12 +475,15 @@ def main(argv: list[str] | None = None) -> int:
     details["landmark_models_ms"] = lm
 
     # ---- visual through the library, one process (the first version's rows)
+    library = {}
     for proto in ("paper", "sampled"):
         cfg = VisualConfig() if proto == "paper" else VisualConfig(protocol="sampled")
+        library[proto] = []
         wall, cpu, res = run_single(
-            segs, lambda s, c=cfg: extract_visual(s.media, s.start, s.end, c)
+            segs, lambda s, c=cfg: extract_visual(s.media, s.start, s.end, c), library[proto]
         )
         n = sum(r.n_frames for r in res)
+        library[proto + "_frames"] = [r.n_frames for r in res]
         add("visual", proto, 1, "frames_per_s", n / wall, "frames/s", n)
         add("visual", proto, 1, "frames_per_s_per_core", n / cpu, "frames per CPU-s", n)
         add("visual", proto, 1, "x_real_time", total_s / wall, "media s / wall s", len(segs))
@@ -607,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
                 "frames": vis["ours_n"][i],
                 "visual_ours_cpu_s": round(vis["ours_cpu"][i], 5),
                 "visual_baseline_cpu_s": round(vis["base_cpu"][i], 5),
+                "visual_library_cpu_s": round(library["paper"][i], 5),
+                "visual_sampled_cpu_s": round(library["sampled"][i], 5),
+                "sampled_frames": library["sampled_frames"][i],
                 "audio_ours_s": round(aud["ours_wall"][i], 5),
                 "audio_baseline_s": round(aud["base_wall"][i], 5),
             }
