@@ -195,24 +195,75 @@ class SynthConfig:
             )
 
 
+def _resolve_protocol(cfg: Any) -> Any:
+    """``cfg`` with every choice left at None set to its protocol's value."""
+    preset = type(cfg).PROTOCOLS[cfg.protocol]
+    return dataclasses.replace(cfg, **{k: v for k, v in preset.items() if getattr(cfg, k) is None})
+
+
+def _check_protocol(cfg: Any) -> None:
+    """The protocol is known and every explicit choice is one of its allowed values."""
+    known = list(type(cfg).PROTOCOLS)
+    _require(cfg.protocol in known, f"protocol must be one of {known}, got {cfg.protocol!r}")
+    for name, allowed in type(cfg).CHOICES.items():
+        value = getattr(cfg, name)
+        _require(
+            value is None or value in allowed,
+            f"{name} must be one of {list(allowed)} (or null: the protocol's), got {value!r}",
+        )
+
+
 @dataclass(frozen=True)
 class AudioConfig:
-    """librosa audio features (§3.2): 22.05 kHz, first 3.0 s, STFT 2048/512 Hann, 29 -> padded 74."""
+    """librosa audio features (§3.2): 22.05 kHz, first 3.0 s, STFT 2048/512 Hann, 29 -> padded 74.
 
+    ``protocol`` names a set of choices where the paper's text and its public code
+    (``train_mosei_test_mosi_with_adapters.py``, ``extract_librosa_features``) differ; a choice
+    left at None takes the protocol's value, one set explicitly overrides it.
+    """
+
+    protocol: str = "ours"  # "ours" (the paper's text) or "paper" (the paper's code)
     sample_rate: int = 22050
     duration: float | None = 3.0  # seconds from the start; None = the whole segment
+    # Decoding at the file's own rate, then librosa.resample with this res_type: what the paper's
+    # code gets from librosa.load(sr=22050, duration=3.0) (soxr_hq is librosa's default). The
+    # other soxr qualities are offered; "swresample" is FFmpeg's resampler inside the decoder
+    # (faster, but its default filter cuts 8-11 kHz by up to 29% at 44.1 -> 22.05 kHz).
+    resampler: str = "soxr_hq"
     n_fft: int = 2048
     hop_length: int = 512
     window: str = "hann"
     n_mfcc: int = 13
     n_chroma: int = 12
     pad_to: int = 74  # COVAREP's width on MOSEI
+    # tempo: "frames" = a local tempo per STFT frame averaged over frames, as §3.2's "29 values
+    # per frame" says (ours); "global" = one librosa.beat.beat_track tempo per clip (the code's).
+    tempo: str | None = None
+
+    PROTOCOLS: typing.ClassVar[dict[str, dict[str, str]]] = {
+        "ours": {"tempo": "frames"},
+        "paper": {"tempo": "global"},
+    }
+    CHOICES: typing.ClassVar[dict[str, tuple[str, ...]]] = {"tempo": ("frames", "global")}
+    RESAMPLERS: typing.ClassVar[tuple[str, ...]] = (
+        "soxr_vhq",
+        "soxr_hq",
+        "soxr_mq",
+        "soxr_lq",
+        "soxr_qq",
+        "swresample",
+    )
 
     def __post_init__(self) -> None:
+        _check_protocol(self)
         _require(self.sample_rate > 0, f"sample_rate must be > 0, got {self.sample_rate}")
         _require(
             self.duration is None or self.duration > 0,
             f"duration must be > 0 seconds or null (whole segment), got {self.duration}",
+        )
+        _require(
+            self.resampler in self.RESAMPLERS,
+            f"resampler must be one of {list(self.RESAMPLERS)}, got {self.resampler!r}",
         )
         for name in ("n_fft", "hop_length", "n_mfcc", "n_chroma"):
             _require(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
@@ -222,12 +273,25 @@ class AudioConfig:
         )
         _require(self.pad_to >= 0, f"pad_to must be >= 0, got {self.pad_to}")
 
+    def resolved(self) -> AudioConfig:
+        """This config with every choice left at None set to its protocol's value."""
+        return _resolve_protocol(self)
+
 
 @dataclass(frozen=True)
 class VisualConfig:
-    """MediaPipe face geometry (§3.3): first 100 frames, 65 features normalised by face width."""
+    """MediaPipe face geometry (§3.3): first 100 frames, 65 features normalised by face width.
 
-    protocol: str = "paper"  # "paper": first max_frames frames; "sampled": uniform at sample_fps
+    ``protocol`` names a set of choices where the paper's text is silent and its public code
+    (``train_mosei_test_mosi_with_adapters.py``: ``extract_facemesh_features``,
+    ``_extract_emotion_features``) is the reference; a choice left at None takes the protocol's
+    value, one set explicitly overrides it. "ours" (the default) and "sampled" keep the
+    project's geometry; "paper" follows the code throughout.
+    """
+
+    # "ours": first max_frames frames, our geometry; "paper": the paper's code throughout;
+    # "sampled": our geometry on frames spread uniformly over the segment at sample_fps
+    protocol: str = "ours"
     max_frames: int = 100
     sample_fps: float = 5.0
     width_landmarks: tuple[int, int] = (0, 16)  # the paper's face-width pair, as printed (sic)
@@ -237,17 +301,68 @@ class VisualConfig:
     min_face_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     model_path: str | None = None
+    # A face narrower than this (in the units of ``coords``) counts as no face: the code's
+    # ``if face_width < 1e-6: return np.zeros(65)``.
+    min_face_width: float = 1e-6
+    # The choices below (None: the protocol's value).
+    # frames: "first" = the first max_frames frames (§3.3 and the code); "sampled" = uniform
+    frames: str | None = None
+    # coords: "pixels" = x * width, y * height, z * width, so that distances do not depend on the
+    # frame's aspect ratio (ours); "normalized" = MediaPipe's x, y in [0, 1] of the width and
+    # height and z as given (the code: ``[lm.x, lm.y, lm.z]``). Every distance and norm is 3-D.
+    coords: str | None = None
+    # corner_angle: "tilt" = arctan2(y291 - y61, x291 - x61), the line between the corners (ours);
+    # "smile" = arctan2(mean(y61, y291) - mean(y13, y14), mouth_width / 2), the corners against
+    # the lips' centre (the code). In image coordinates y grows downwards, so a smile is negative.
+    corner_angle: str | None = None
+    # eye_symmetry: "difference" = |left - right| eye width (§3.3's "|left - right|", ours);
+    # "ratio" = |left - right| / max(left, right) (the code)
+    eye_symmetry: str | None = None
+    # no_face: "skip" = frames without a face are left out of the mean and counted (ours); a
+    # segment with none gets NaN; "zeros" = such a frame adds 65 zeros to the mean (the code)
+    no_face: str | None = None
+
+    PROTOCOLS: typing.ClassVar[dict[str, dict[str, str]]] = {
+        "ours": {
+            "frames": "first",
+            "coords": "pixels",
+            "corner_angle": "tilt",
+            "eye_symmetry": "difference",
+            "no_face": "skip",
+        },
+        "paper": {
+            "frames": "first",
+            "coords": "normalized",
+            "corner_angle": "smile",
+            "eye_symmetry": "ratio",
+            "no_face": "zeros",
+        },
+        "sampled": {
+            "frames": "sampled",
+            "coords": "pixels",
+            "corner_angle": "tilt",
+            "eye_symmetry": "difference",
+            "no_face": "skip",
+        },
+    }
+    CHOICES: typing.ClassVar[dict[str, tuple[str, ...]]] = {
+        "frames": ("first", "sampled"),
+        "coords": ("pixels", "normalized"),
+        "corner_angle": ("tilt", "smile"),
+        "eye_symmetry": ("difference", "ratio"),
+        "no_face": ("skip", "zeros"),
+    }
 
     def __post_init__(self) -> None:
-        _require(
-            self.protocol in ("paper", "sampled"),
-            f"protocol must be 'paper' or 'sampled', got {self.protocol!r}",
-        )
+        _check_protocol(self)
         _require(self.max_frames >= 1, f"max_frames must be >= 1, got {self.max_frames}")
         _require(self.sample_fps > 0, f"sample_fps must be > 0, got {self.sample_fps}")
         _require(
             len(self.width_landmarks) == 2 and self.width_landmarks[0] != self.width_landmarks[1],
             f"width_landmarks must be two different landmark indices, got {self.width_landmarks}",
+        )
+        _require(
+            self.min_face_width >= 0, f"min_face_width must be >= 0, got {self.min_face_width}"
         )
         for name in (
             "min_face_detection_confidence",
@@ -258,6 +373,10 @@ class VisualConfig:
                 0 <= getattr(self, name) <= 1,
                 f"{name} must be in [0, 1], got {getattr(self, name)}",
             )
+
+    def resolved(self) -> VisualConfig:
+        """This config with every choice left at None set to its protocol's value."""
+        return _resolve_protocol(self)
 
 
 @dataclass(frozen=True)

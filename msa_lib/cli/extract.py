@@ -41,7 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arg(p, "extractor settings (sections audio, visual, text)")
     p.add_argument("--text-model", help="a local BERT-style model folder (e.g. bert-base-uncased)")
     p.add_argument(
-        "--protocol", choices=("paper", "sampled"), help="visual frames (default: paper)"
+        "--protocol",
+        choices=("ours", "paper", "sampled"),
+        help="feature choices (msa_lib.config.VisualConfig, AudioConfig): ours (default; the "
+        "first 100 frames), paper (the paper's public code throughout), sampled (ours on "
+        "frames spread over the segment)",
     )
     p.add_argument("--face-width", choices=("paper", "cheeks"), help="visual normalisation pair")
     p.add_argument(
@@ -82,6 +86,8 @@ def settings_from_args(args: argparse.Namespace) -> dict:
         settings = with_section(settings, "text", model=args.text_model)
     if args.protocol:
         settings = with_section(settings, "visual", protocol=args.protocol)
+        audio = "paper" if args.protocol == "paper" else "ours"  # audio has no frame choice
+        settings = with_section(settings, "audio", protocol=audio)
     if args.face_width:
         settings = with_section(settings, "visual", width_landmarks=FACE_WIDTHS[args.face_width])
     return settings

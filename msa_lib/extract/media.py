@@ -24,6 +24,10 @@ END_TOLERANCE_S = 0.5
 # 0.5 s and more than 10% of it) counts as truncated, e.g. by an interrupted download.
 TRUNCATION_TOLERANCE_S = 0.5
 TRUNCATION_TOLERANCE_FRAC = 0.10
+# Audio is decoded from this far before a window's start: a PCM seek lands on the very sample
+# asked for (librosa's window may begin one sample earlier), and an AAC decoder needs the frame
+# before a window to rebuild its first frame (the transform overlaps frames).
+AUDIO_PREROLL_S = 0.1
 
 
 class MediaError(ValueError):
@@ -186,6 +190,48 @@ def _seek(c: av.container.InputContainer, t: float) -> None:
         c.seek(int(t * av.time_base), backward=True, any_frame=False)
 
 
+def _decode_mono(
+    path: Path, rate: int | None, start: float, end: float | None, partial_ok: bool
+) -> tuple[np.ndarray, float, int]:
+    """Mono float32 samples from the keyframe at or before ``start`` until past ``end``.
+
+    ``rate`` None keeps the file's own rate (the resampler then only converts to float). Returns
+    the samples, the time of the first one and the rate. Channels are averaged after any
+    resampling, so with ``rate`` None they are averaged at the native rate, as ``librosa.load``
+    does.
+    """
+    with _open(path) as c:
+        if not c.streams.audio:
+            raise NoAudioError(f"{path}: no audio track")
+        stream = c.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", rate=rate)
+        chunks: list[np.ndarray] = []
+        first_time: float | None = None
+        n = 0
+        _seek(c, start - AUDIO_PREROLL_S)
+        try:
+            for packet in c.demux(stream):
+                for frame in packet.decode():
+                    if first_time is None:
+                        first_time = float(frame.time) if frame.time is not None else 0.0
+                        rate = rate or frame.sample_rate
+                    for out in resampler.resample(frame):
+                        x = out.to_ndarray().astype(np.float32, copy=False)
+                        chunks.append(x.mean(axis=0) if x.ndim == 2 else x)
+                        n += chunks[-1].shape[0]
+                if end is not None and first_time is not None and first_time + n / rate > end:
+                    break
+            for out in resampler.resample(None):
+                x = out.to_ndarray().astype(np.float32, copy=False)
+                chunks.append(x.mean(axis=0) if x.ndim == 2 else x)
+        except av.error.FFmpegError as exc:
+            if not (partial_ok and chunks):
+                raise MediaError(f"{path}: audio stream cannot be decoded ({exc})") from exc
+        rate = rate or stream.codec_context.sample_rate
+    y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return y, first_time or 0.0, int(rate)
+
+
 def read_audio(
     path: str | os.PathLike,
     sample_rate: int,
@@ -202,41 +248,29 @@ def read_audio(
     """
     path = Path(path)
     end = None if duration is None else start + duration
-    with _open(path) as c:
-        if not c.streams.audio:
-            raise NoAudioError(f"{path}: no audio track")
-        stream = c.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp", rate=sample_rate)
-        chunks: list[np.ndarray] = []
-        first_time: float | None = None
-        n = 0
-        _seek(c, start)
-        try:
-            for packet in c.demux(stream):
-                for frame in packet.decode():
-                    if first_time is None:
-                        first_time = float(frame.time) if frame.time is not None else 0.0
-                    for out in resampler.resample(frame):
-                        x = out.to_ndarray().astype(np.float32, copy=False)
-                        chunks.append(x.mean(axis=0) if x.ndim == 2 else x)
-                        n += chunks[-1].shape[0]
-                if (
-                    end is not None
-                    and first_time is not None
-                    and first_time + n / sample_rate > end
-                ):
-                    break
-            for out in resampler.resample(None):
-                x = out.to_ndarray().astype(np.float32, copy=False)
-                chunks.append(x.mean(axis=0) if x.ndim == 2 else x)
-        except av.error.FFmpegError as exc:
-            if not (partial_ok and chunks):
-                raise MediaError(f"{path}: audio stream cannot be decoded ({exc})") from exc
-    y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    t0 = first_time or 0.0
+    y, t0, _ = _decode_mono(path, sample_rate, start, end, partial_ok)
     i0 = max(0, int(round((start - t0) * sample_rate)))
     i1 = len(y) if end is None else max(i0, int(round((end - t0) * sample_rate)))
     return np.ascontiguousarray(y[i0:i1])
+
+
+def read_audio_native(
+    path: str | os.PathLike,
+    start: float = 0.0,
+    duration: float | None = None,
+    partial_ok: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Mono float32 samples at the file's own rate, and that rate, as ``librosa.load(sr=None)``.
+
+    The window is cut the way librosa cuts it: ``int(start * rate)`` samples skipped, then
+    ``int(duration * rate)`` kept (None: to the end).
+    """
+    path = Path(path)
+    end = None if duration is None else start + duration
+    y, t0, rate = _decode_mono(path, None, start, end, partial_ok)
+    i0 = max(0, int(start * rate) - int(round(t0 * rate)))  # t0: a whole sample (seek)
+    i1 = len(y) if duration is None else i0 + int(duration * rate)
+    return np.ascontiguousarray(y[i0:i1]), rate
 
 
 def sample_times(start: float, end: float, fps: float) -> np.ndarray:
