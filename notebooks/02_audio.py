@@ -21,7 +21,9 @@
 # same meaning: 45 of the 74 columns are always zero).
 #
 # `msa_lib.extract.audio` computes exactly that, decoding the audio straight from the video file
-# with PyAV. This chapter shows, on the clips in use, what the extractor sees and returns.
+# with PyAV at the file's own rate and resampling it to 22.05 kHz with soxr, as `librosa.load`
+# does in the paper's code (a test checks that the samples equal `librosa.load`'s). This chapter
+# shows, on the clips in use, what the extractor sees and returns.
 
 # %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
@@ -50,9 +52,9 @@ from IPython.display import Markdown, display
 from msa_lib.config import AudioConfig
 from msa_lib.data import open_data
 from msa_lib.data.layout import default_cache_dir
-from msa_lib.extract.audio import extract_audio, feature_names
+from msa_lib.extract.audio import extract_audio, feature_names, load_audio
 from msa_lib.extract.generate import chapter_clips
-from msa_lib.extract.media import probe, read_audio
+from msa_lib.extract.media import probe
 from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
 
 setup_style()
@@ -75,7 +77,7 @@ display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
 cfg = AudioConfig()
 seg = max(segments, key=lambda s: probe(s.media).duration)
 info = probe(seg.media)
-y = read_audio(seg.media, cfg.sample_rate)
+y = load_audio(seg.media, cfg=cfg)  # the whole clip, for the spectrogram
 res = extract_audio(seg.media, cfg=cfg)
 whole = extract_audio(seg.media, cfg=dataclasses.replace(cfg, duration=None), keep_frames=True)
 mel = librosa.power_to_db(
@@ -214,9 +216,32 @@ display(
 # frame values equal librosa's own `mfcc`, `chroma_stft`, `spectral_centroid`, `spectral_rolloff`,
 # `zero_crossing_rate` and `rhythm.tempo` called one by one.
 #
-# One choice the paper leaves open: tempo. `librosa.feature.rhythm.tempo` by default returns one
-# tempo per clip; with `aggregate=None` it returns one local estimate per frame, which is what "29
-# values per frame" needs, so that is what we average.
+# One choice the paper's text and its code answer differently: tempo. The text counts it among
+# the 29 values per frame; `librosa.feature.rhythm.tempo` with `aggregate=None` returns one local
+# estimate per frame, so that is what we average (`tempo="frames"`, the default). The paper's
+# public code (`train_mosei_test_mosi_with_adapters.py`) takes one tempo per clip from
+# `librosa.beat.beat_track`; `AudioConfig(tempo="global")`, part of `protocol="paper"`
+# (`msa extract --protocol paper`), gives that value instead.
+#
+# ## What the paper's published audio function computes
+#
+# The same function computes chroma with `librosa.feature.chroma(y=y, sr=sr)`. librosa has no such
+# function (its chroma features are `chroma_stft`, `chroma_cqt`, `chroma_cens` and `chroma_vqt`),
+# so the call raises `AttributeError`; the function wraps its whole body in a bare `except` that
+# returns `np.zeros(74)`. As published, then, it gives 74 zeros for every clip, whatever the audio,
+# and the paper's MOSI audio results cannot have used audio: a model's audio input was a constant.
+# `chroma_stft` is what was meant, and it is what `msa_lib` computes (the tests check it against
+# `librosa.feature.chroma_stft`).
+
+# %% tags=["remove-input"]
+chroma_names = sorted(n for n in dir(librosa.feature) if n.startswith("chroma"))
+display(
+    Markdown(
+        f"In the librosa installed for this build ({librosa.__version__}), "
+        f"`hasattr(librosa.feature, 'chroma')` is {hasattr(librosa.feature, 'chroma')}; its "
+        f"chroma functions are {', '.join(f'`{n}`' for n in chroma_names)}."
+    )
+)
 
 # %% tags=["remove-input"]
 bench = benchmark_rows(results_dir, "audio")
