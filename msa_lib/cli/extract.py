@@ -60,6 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="encoding of <clip>.txt transcripts (default: utf-8, read strictly)",
     )
     p.add_argument(
+        "--asr",
+        action="store_true",
+        help="transcribe segments without a transcript with Whisper base (each video heard "
+        "once, words given to segments by their times) so text features come from speech",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace existing output files even when the new ones have fewer good rows",
@@ -102,6 +108,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     workers = resolve_workers(args.workers)  # a bad request fails before any work
     settings = settings_from_args(args)
     segments, corpus = plan(args.path, args.segments, args.media, args.transcript_encoding)
+    heard = None
+    if args.asr and {"text", "glove"} & set(args.extractors):
+        from pathlib import Path
+
+        from msa_lib.extract.asr import AsrConfig, transcribe_segments
+
+        segments, heard = transcribe_segments(
+            segments, AsrConfig(cpu_threads=workers), cache_dir=Path(args.out) / "cache"
+        )
     try:
         report = extract_corpus(
             segments,
@@ -118,6 +133,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         print("msa: interrupted; finished segments are cached, rerun to resume", flush=True)
         return 130
     summary = report.as_dict()
+    if heard is not None:
+        summary["asr"] = heard
     if args.json:
         print_json(summary)
     else:
@@ -129,4 +146,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             )
         if summary["merged"]:
             print(f"merged: {summary['merged']}")
+        if heard is not None:
+            print(
+                f"asr: {heard['n_segments']} segments transcribed from {heard['n_files']} files "
+                f"({heard['n_no_speech']} with no speech, {len(heard['failed'])} files failed)"
+            )
     return 1 if report.all_failed else 0
