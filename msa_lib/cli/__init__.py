@@ -15,7 +15,7 @@ import sys
 
 from msa_lib.cli.common import print_json  # noqa: F401  (re-exported for callers)
 
-COMMANDS = ("data", "extract", "train", "adapt", "transfer", "book")
+COMMANDS = ("data", "extract", "train", "adapt", "transfer", "predict", "book")
 
 
 def build_parser() -> argparse.ArgumentParser:

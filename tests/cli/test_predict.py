@@ -1,0 +1,99 @@
+"""``msa predict``: the report, JSON, a folder to CSV, and one-line errors with exit status 2."""
+# ruff: noqa: F811  (the bundle fixtures are imported from the library tests and named as arguments)
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from msa_lib.cli import main
+from tests.test_predict import (  # noqa: F401  (session fixtures shared with the library tests)
+    NOT_TRAINED,
+    fusion_bundle,
+    fusion_model,
+    text_bundle,
+    text_model,
+)
+
+
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    rc = main(args)
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def test_report_names_score_transcript_modalities_and_training_data(
+    speech_clip, text_bundle, capsys
+):
+    rc, out, err = run(["predict", str(speech_clip), "--model", str(text_bundle)], capsys)
+    assert rc == 0, err
+    assert "sentiment: " in out and "in [-3, 3]" in out
+    assert 'transcript (speech recognition (Whisper base)): "' in out
+    assert f"audio   not usable: the model has no audio part: {NOT_TRAINED['audio']}" in out
+    assert "trained on ten test sentences (SYNTHETIC data)" in out
+
+
+def test_json_output(speech_clip, text_bundle, capsys):
+    rc, out, _ = run(
+        [
+            "predict",
+            str(speech_clip),
+            "--model",
+            str(text_bundle),
+            "--text",
+            "i loved it",
+            "--json",
+        ],
+        capsys,
+    )
+    assert rc == 0
+    d = json.loads(out)
+    assert d["transcript"] == "i loved it" and d["transcript_source"] == "given"
+    assert -3 <= d["score"] <= 3 and d["polarity"] in ("positive", "negative", "neutral")
+    assert d["modalities"]["text"]["used"] and d["model"] == "text"
+
+
+def test_missing_model_is_one_line_naming_make_book(speech_clip, tmp_path, capsys):
+    rc, out, err = run(["predict", str(speech_clip), "--model", str(tmp_path / "none")], capsys)
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and "`make book`" in err and "msa predict: error:" in err
+
+
+def test_bad_input_is_one_line(tmp_path, speech_clip, no_audio_clip, text_bundle, capsys):
+    cases = [
+        ([str(tmp_path / "gone.mp4")], "gone.mp4: file not found"),
+        ([str(speech_clip), "--text", ""], "--text is empty"),
+        ([str(no_audio_clip)], "no audio track"),
+        ([str(tmp_path)], "needs --out"),
+        ([str(speech_clip), "--out", str(tmp_path / "x.csv")], "--out is for a folder"),
+    ]
+    for args, message in cases:
+        rc, _, err = run(["predict", *args, "--model", str(text_bundle)], capsys)
+        assert rc == 2 and message in err and err.count("\n") == 1, (args, err)
+
+
+def test_folder_to_csv(clip_folder, fusion_bundle, tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    rc, stdout, err = run(
+        ["predict", str(clip_folder), "--model", str(fusion_bundle), "--out", str(out)], capsys
+    )
+    assert rc == 0, err
+    df = pd.read_csv(out).set_index("clip")
+    assert sorted(df.index) == ["empty.mp4", "good.mp4", "mute.mp4", "noface.mp4"]
+    assert df.loc["good.mp4", "model"] == "fusion" and -3 <= df.loc["good.mp4", "score"] <= 3
+    assert "file is empty" in df.loc["empty.mp4", "error"]
+    assert df.loc["mute.mp4", "model"] == "fusion (partial)"  # no audio: text and face used
+    assert "2 of 4 clips scored" in stdout or "3 of 4 clips scored" in stdout
+
+
+def test_a_folder_where_every_clip_fails_exits_1(tmp_path, zero_byte_clip, text_bundle, capsys):
+    import shutil
+
+    d = tmp_path / "bad"
+    d.mkdir()
+    shutil.copy(zero_byte_clip, d / "x.mp4")
+    rc, out, _ = run(
+        ["predict", str(d), "--model", str(text_bundle), "--out", str(tmp_path / "s.csv")], capsys
+    )
+    assert rc == 1 and "0 of 1 clips scored" in out
