@@ -50,7 +50,9 @@ class TextFineTuneConfig:
     schedule: str = "linear"  # "linear" (warmup + decay) or "constant"
     layer_decay: float = 1.0  # lr of layer l = lr_encoder * layer_decay ** (n_layers - l)
     freeze_embeddings: bool = True  # the word-embedding matrix stays as pretrained
+    freeze_layers: int = 0  # the embeddings and this many lowest layers stay as pretrained
     head_hidden: int = 0  # 0: a linear head; else one hidden layer of this width (GELU)
+    probe_init: bool = False  # linear head first fitted as a ridge on the frozen features (LP-FT)
     dropout: float = 0.1  # before the head
     length_buckets: bool = True  # batches of similar length
     lowercase: bool = True
@@ -78,6 +80,12 @@ class TextFineTuneConfig:
             raise ValueError(
                 f"TextFineTuneConfig.layer_decay must be in (0, 1], got {self.layer_decay}"
             )
+        if self.freeze_layers < 0:
+            raise ValueError(
+                f"TextFineTuneConfig.freeze_layers must be >= 0, got {self.freeze_layers}"
+            )
+        if self.probe_init and self.head_hidden:
+            raise ValueError("TextFineTuneConfig.probe_init needs a linear head (head_hidden 0)")
         if self.head_hidden < 0 or not 0 <= self.dropout < 1:
             raise ValueError("TextFineTuneConfig: head_hidden must be >= 0 and dropout in [0, 1)")
 
@@ -257,6 +265,11 @@ def param_groups(model: TextRegressor, config: TextFineTuneConfig) -> list[dict]
     if config.freeze_embeddings:
         enc.embeddings.word_embeddings.weight.requires_grad_(False)
     n_layers = int(enc.config.num_hidden_layers)
+    if config.freeze_layers > n_layers:
+        raise ValueError(f"freeze_layers {config.freeze_layers} > the model's {n_layers} layers")
+    if config.freeze_layers:  # no gradient flows below the first trained layer: faster steps
+        for module in (enc.embeddings, *enc.encoder.layer[: config.freeze_layers]):
+            module.requires_grad_(False)
     groups: dict[float, list] = {}
     for name, p in enc.named_parameters():
         if not p.requires_grad:
@@ -272,6 +285,49 @@ def param_groups(model: TextRegressor, config: TextFineTuneConfig) -> list[dict]
     out = [{"params": ps, "lr": lr} for lr, ps in groups.items()]
     head = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     return out + [{"params": head, "lr": config.lr_head}]
+
+
+def pooled(model: TextRegressor, ids: list[list[int]], pad_id: int, step: int) -> np.ndarray:
+    """The frozen encoder's mean-pooled states ``[n, dim]`` (eval mode, no gradients)."""
+    model.eval()
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    out = np.empty((len(ids), int(model.encoder.config.hidden_size)), np.float64)
+    with torch.inference_mode():
+        for b in range(0, len(order), step):
+            idx = order[b : b + step]
+            input_ids, mask = pad([ids[i] for i in idx], pad_id)
+            hidden = model.encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            out[idx] = ((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).double().numpy()
+    return out
+
+
+PROBE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def probe_head(
+    model: TextRegressor,
+    ids: list[list[int]],
+    y: np.ndarray,
+    val_ids: list[list[int]],
+    y_val: np.ndarray,
+    pad_id: int,
+    config: TextFineTuneConfig,
+) -> float:
+    """Set the linear head to a ridge on the frozen features (penalty of best validation r)."""
+    from sklearn.linear_model import Ridge
+
+    x, x_val = (pooled(model, i, pad_id, config.predict_batch_size) for i in (ids, val_ids))
+    best, best_r = None, -np.inf
+    for alpha in PROBE_ALPHAS:
+        fit = Ridge(alpha=alpha).fit(x, y)
+        r = metrics(y_val, fit.predict(x_val))["r"]
+        if best is None or r > best_r:
+            best, best_r = fit, r
+    with torch.no_grad():
+        model.head.weight.copy_(torch.as_tensor(best.coef_, dtype=torch.float32)[None, :])
+        model.head.bias.fill_(float(best.intercept_))
+    return float(best.alpha)
 
 
 def fine_tune_text(
@@ -302,6 +358,9 @@ def fine_tune_text(
     model, tokenizer = load_base(config, seed)
     result = FineTunedText(model, tokenizer, config, {})
     ids = tokenize(tokenizer, train_texts, config)
+    if config.probe_init:
+        val_ids = tokenize(tokenizer, val_texts, config)
+        probe_head(model, ids, y, val_ids, y_val, tokenizer.pad_token_id or 0, config)
     lengths = np.array([len(x) for x in ids])
     rng = np.random.default_rng(seed)
     pad_id = tokenizer.pad_token_id or 0
@@ -507,8 +566,10 @@ def results_table(
         mean[f"{m}_hi"] = float(res.confidence_interval.high)
     table = pd.concat([per_seed, pd.DataFrame([mean, sd])], ignore_index=True)
     table["n_test"] = len(labels)
-    extra = extra.assign(seed=extra["seed"].astype(str))
-    return table.merge(extra, on="seed", how="left")
+    extra = extra.assign(seed=extra["seed"].astype(str)).set_index("seed")
+    numeric = extra.select_dtypes("number")
+    extra.loc["mean"], extra.loc["sd"] = numeric.mean(), numeric.std(ddof=1)
+    return table.merge(extra.reset_index(), on="seed", how="left")
 
 
 def run_text_finetune(

@@ -195,3 +195,34 @@ def test_bad_tables_are_refused():
         tf.run_text_finetune(df, seeds=(0,), source="real")
     with pytest.raises(ValueError, match="source"):
         tf.run_text_finetune(segment_table(), seeds=(0,))
+
+
+def test_frozen_layers_stay_as_pretrained():
+    cfg = TextFineTuneConfig(epochs=1, max_length=16, batch_size=8, freeze_layers=2)
+    texts, labels = zip(*OPINIONS)
+    vtexts, vlabels = zip(*VALID)
+    model = fine_tune_text(texts, labels, vtexts, vlabels, cfg, seed=0)
+    base, _ = tf.load_base(cfg, seed=0)
+    layers, pretrained = model.model.encoder.encoder.layer, base.encoder.encoder.layer
+    for i in (0, 1):
+        for a, b in zip(layers[i].parameters(), pretrained[i].parameters()):
+            assert torch.equal(a, b)
+    moved = [
+        not torch.equal(a, b) for a, b in zip(layers[5].parameters(), pretrained[5].parameters())
+    ]
+    assert any(moved)
+    with pytest.raises(ValueError, match="freeze_layers 7"):
+        tf.param_groups(base, TextFineTuneConfig(freeze_layers=7))
+
+
+def test_probe_init_fits_the_head_on_frozen_features():
+    cfg = TextFineTuneConfig(max_length=16, probe_init=True)
+    model, tokenizer = tf.load_base(cfg, seed=0)
+    texts, labels = zip(*OPINIONS)
+    vtexts, vlabels = zip(*VALID)
+    ids, vids = (tf.tokenize(tokenizer, t, cfg) for t in (texts, vtexts))
+    tf.probe_head(model, ids, np.array(labels), vids, np.array(vlabels), 0, cfg)
+    p = FineTunedText(model, tokenizer, cfg, {}).predict(vtexts)
+    assert metrics(np.array(vlabels), p)["r"] > 0.5
+    with pytest.raises(ValueError, match="linear head"):
+        TextFineTuneConfig(probe_init=True, head_hidden=16)
