@@ -5,10 +5,13 @@
   early stopping, best state) and batched prediction;
 - :mod:`~msa_lib.train.fusion`: the fusion model's :func:`fit`, :class:`TrainedModel` (with
   ``save``/``load``), :func:`predict`, scoring;
+- :mod:`~msa_lib.train.ensemble`: the seeds of one configuration trained together as one batched
+  ensemble, equal to separate runs (:func:`fit_seeds`);
 - :mod:`~msa_lib.train.grid`: subsets x seeds, resumable (:func:`run_grid`);
 - :mod:`~msa_lib.train.timing`: seconds per epoch on a random input of a given size.
 """
 
+from msa_lib.train.ensemble import fit_seeds, train_ensemble
 from msa_lib.train.fusion import (
     TrainedModel,
     evaluate_model,
@@ -44,6 +47,7 @@ __all__ = [
     "evaluate_model",
     "fine_tune",
     "fit",
+    "fit_seeds",
     "labels_constant",
     "predict",
     "predict_batches",
@@ -54,6 +58,7 @@ __all__ = [
     "seeded",
     "split_loss",
     "time_epochs",
+    "train_ensemble",
     "train_loop",
     "usable_rows",
 ]

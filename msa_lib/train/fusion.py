@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.metrics import mean_absolute_error
 
 from msa_lib.atomic import atomic_path
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import metrics
+from msa_lib.evaluate import metrics, pearson
 from msa_lib.losses import CLASS_SCHEMES, compute_loss
 from msa_lib.models import FusionModel, FusionOutput
 from msa_lib.train.inputs import (
@@ -190,7 +191,16 @@ def _forward_all(model: FusionModel, x: torch.Tensor, cols: Columns) -> FusionOu
     return predict_batches(model, x, lambda m, xb: m(split_inputs(xb, cols)))
 
 
-def _selection_score(r: float) -> float:
+def validation_scores(
+    y_true: np.ndarray, y_pred: np.ndarray, loss: torch.Tensor
+) -> tuple[float, dict[str, float]]:
+    """An epoch's selection score (validation r) and logged metrics (the MAE and r of ``metrics``)."""
+    t, p = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)  # as metrics() does
+    r, mae = pearson(t, p), float(mean_absolute_error(t, p))
+    return selection_score(r), {"valid_loss": float(loss), "valid_mae": mae, "valid_r": r}
+
+
+def selection_score(r: float) -> float:
     """The validation r used for model selection; undefined counts as 0."""
     return r if np.isfinite(r) else 0.0
 
@@ -218,13 +228,9 @@ def _train(
 
     def validate(model: FusionModel) -> tuple[float, dict[str, float]]:
         out = _forward_all(model, x_va, cols)
-        valid_loss = float(compute_loss(out, y_va, loss_config))
-        m = metrics(y_va.numpy(), out.score.numpy())
-        return _selection_score(m["r"]), {
-            "valid_loss": valid_loss,
-            "valid_mae": m["mae"],
-            "valid_r": m["r"],
-        }
+        return validation_scores(
+            y_va.numpy(), out.score.numpy(), compute_loss(out, y_va, loss_config)
+        )
 
     return train_loop(
         model,
@@ -237,17 +243,47 @@ def _train(
     )
 
 
-def fit(
+@dataclass
+class Prepared:
+    """Training inputs after the checks: usable rows, modalities, the fitted scaler, counts."""
+
+    train_fs: FeatureSet
+    valid_fs: FeatureSet
+    modalities: list[str]
+    scaler: Standardizer
+    dims: dict[str, int]
+    input_counts: dict[str, dict[str, int]]
+
+    def trained(
+        self,
+        result: LoopResult,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        loss_config: LossConfig,
+    ) -> TrainedModel:
+        """The :class:`TrainedModel` of a finished run on these inputs."""
+        return TrainedModel(
+            model=result.model,
+            scaler=self.scaler,
+            modalities=self.modalities,
+            model_config=model_config,
+            train_config=train_config,
+            loss_config=loss_config,
+            best_epoch=result.best_epoch,
+            best_valid_r=result.best_logged["valid_r"],
+            input_counts=self.input_counts,
+        )
+
+
+def prepare(
     model_config: ModelConfig,
     train_config: TrainConfig,
     train_fs: FeatureSet,
     valid_fs: FeatureSet,
     loss_config: LossConfig = LossConfig(),
     modalities: Sequence[str] | None = None,
-    progress: bool = True,
-    desc: str = "train",
-) -> tuple[TrainedModel, pd.DataFrame]:
-    """Train on ``train_fs``, select on ``valid_fs``; returns the best model and per-epoch history."""
+) -> Prepared:
+    """What :func:`fit` checks and prepares before training: usable rows, the training scaler."""
     cfg = train_config
     mods = list(modalities) if modalities is not None else train_fs.modalities
     if not mods:
@@ -273,32 +309,44 @@ def fit(
     train_fs, valid_fs = train_fs.take(keep_tr), valid_fs.take(keep_va)
     require_varied_labels(train_fs, "train")
     require_varied_labels(valid_fs, "valid")
-
-    scaler = Standardizer.fit(train_fs, mods)
-    dims = {m: train_fs.dims[m] for m in mods}
-    result = _train(
-        lambda: FusionModel(dims, model_config),
-        scaler,
+    return Prepared(
         train_fs,
         valid_fs,
         mods,
-        cfg,
+        Standardizer.fit(train_fs, mods),
+        {m: train_fs.dims[m] for m in mods},
+        {"train": counts_tr, "valid": counts_va},
+    )
+
+
+def fit(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    loss_config: LossConfig = LossConfig(),
+    modalities: Sequence[str] | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> tuple[TrainedModel, pd.DataFrame]:
+    """Train on ``train_fs``, select on ``valid_fs``; returns the best model and per-epoch history.
+
+    For several seeds of one configuration, :func:`msa_lib.train.ensemble.fit_seeds` returns the
+    same runs, trained together.
+    """
+    prep = prepare(model_config, train_config, train_fs, valid_fs, loss_config, modalities)
+    result = _train(
+        lambda: FusionModel(prep.dims, model_config),
+        prep.scaler,
+        prep.train_fs,
+        prep.valid_fs,
+        prep.modalities,
+        train_config,
         loss_config,
         progress,
         desc,
     )
-    trained = TrainedModel(
-        model=result.model,
-        scaler=scaler,
-        modalities=mods,
-        model_config=model_config,
-        train_config=cfg,
-        loss_config=loss_config,
-        best_epoch=result.best_epoch,
-        best_valid_r=result.best_logged["valid_r"],
-        input_counts={"train": counts_tr, "valid": counts_va},
-    )
-    return trained, result.history
+    return prep.trained(result, model_config, train_config, loss_config), result.history
 
 
 def fine_tune(

@@ -48,6 +48,53 @@ def test_grid_resumes_from_its_cache(problem, tmp_path, monkeypatch):
         run_grid(problem, subsets, [0], train_config=cfg, progress=False, cache_dir=tmp_path)
 
 
+def test_grid_trains_seeds_together_as_separate_runs_would(problem):
+    subsets = {"T": ("text",), "T+V+A": ("text", "visual", "audio")}
+    cfg = dataclasses.replace(FAST, max_epochs=3)
+    together = run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False)
+    alone = run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False, ensemble=False)
+    cols = ["model", "subset", "seed", "split", "n", "best_epoch", "epochs"]
+    pd.testing.assert_frame_equal(together.runs[cols], alone.runs[cols])
+    scores = ["loss", "mae", "r", "acc2_has0", "acc7"]
+    np.testing.assert_allclose(together.runs[scores], alone.runs[scores], atol=1e-5)
+    keys = ["model", "subset", "seed", "split", "segment_id", "label"]
+    pd.testing.assert_frame_equal(together.predictions[keys], alone.predictions[keys])
+    np.testing.assert_allclose(together.predictions["pred"], alone.predictions["pred"], atol=1e-5)
+    hist = ["subset", "seed", "epoch", "lr", "train_loss", "valid_loss", "valid_r", "best"]
+    pd.testing.assert_frame_equal(
+        together.histories[hist], alone.histories[hist], check_exact=False, atol=1e-5, rtol=0
+    )
+
+
+def test_grid_ensemble_resumes_from_per_seed_caches(problem, tmp_path, monkeypatch):
+    subsets = {"A": ("audio",)}
+    cfg = dataclasses.replace(FAST, max_epochs=1)
+    first = run_grid(problem, subsets, [0, 1], train_config=cfg, progress=False, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("run-*.pkl"))) == 2  # one file per seed, as separate runs
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached run was trained again")
+
+    monkeypatch.setattr(grid_mod, "_train_and_score_seeds", no_training)
+    monkeypatch.setattr(grid_mod, "_train_and_score", no_training)
+    again = run_grid(problem, subsets, [0, 1], train_config=cfg, progress=False, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first.runs, again.runs)
+    # the cache is shared with separate runs: the same seeds without the ensemble train nothing
+    alone = run_grid(
+        problem,
+        subsets,
+        [1, 0],
+        train_config=cfg,
+        progress=False,
+        cache_dir=tmp_path,
+        ensemble=False,
+    )
+    pd.testing.assert_frame_equal(first.runs, alone.runs)
+    # a new seed beside cached ones trains alone (one missing run), here: fails loudly
+    with pytest.raises(AssertionError, match="trained again"):
+        run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False, cache_dir=tmp_path)
+
+
 def test_run_key_follows_data_settings_seed_and_code(problem):
     args = (ModelConfig(), FAST)
     key = run_key(problem, ["text"], 0, args, "code")

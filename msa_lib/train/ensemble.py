@@ -1,0 +1,402 @@
+"""The seeds of one configuration trained together, as one batched ensemble, equal to separate runs.
+
+:func:`fit_seeds` returns what ``[fit(..., seed=s) for s in seeds]`` returns, up to float rounding,
+at a fraction of the cost: the K members are one :class:`~msa_lib.models.FusionEnsemble` (stacked
+weights, batched matmuls), so each step is one forward, one backward and one optimizer call for
+all of them instead of K small ones. Every member keeps what a separate run has:
+
+- **initial weights**: member ``i`` is built by the same factory under ``seeded(seeds[i])``;
+- **dropout masks**: drawn from a generator per member that continues torch's RNG state where that
+  member's construction left it, with the same call and shape as the lone model (so the masks are
+  the very masks a separate run draws);
+- **data order**: its own shuffling generator, seeded like the separate run's, so member ``i`` sees
+  the batches of run ``i`` in the same order; its loss is computed on its own batch (the
+  correlation loss is a per-batch quantity, so it is per member);
+- **optimizer**: Adam is per element, so one fused Adam over stacked parameters is K Adams; weight
+  decay is per element too and there is no gradient clipping, so nothing couples members. The
+  learning rate is per member (:class:`MemberAdam`), lowered on a plateau of that member's
+  validation r by torch's rule (:class:`Plateau`);
+- **selection**: per-member validation r, early stopping and best state. A member that stops is
+  removed from the ensemble; training ends when every member has stopped.
+
+What differs is rounding only: a batched GEMM sums in another order than K single ones (about
+1e-7 relative per operation), and the validation forward shares its input between members.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.optim.adam import adam as adam_update
+from tqdm import tqdm
+
+from msa_lib.config import LossConfig, ModelConfig, TrainConfig
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.losses import compute_loss
+from msa_lib.models import FusionEnsemble, FusionModel, FusionOutput, MemberRNG
+from msa_lib.train.fusion import TrainedModel, prepare, validation_scores
+from msa_lib.train.loop import Batch, LoopResult, seeded
+
+EnsembleLoss = Callable[[FusionEnsemble, Batch], torch.Tensor]  # -> one loss per member, [K]
+EnsembleValidator = Callable[[FusionEnsemble], list[tuple[float, dict[str, float]]]]
+
+
+@contextlib.contextmanager
+def torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Set torch's intra-op threads inside a block (None: leave them); restored after it."""
+    before = torch.get_num_threads()
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def global_rng_generator() -> torch.Generator:
+    """A generator in the state of torch's global CPU RNG now (it continues that stream)."""
+    gen = torch.Generator()
+    gen.set_state(torch.get_rng_state())
+    return gen
+
+
+class MemberAdam:
+    """Adam over stacked ``[K, ...]`` parameters with one learning rate per member.
+
+    The update is torch's fused Adam kernel (``torch.optim.adam.adam(fused=True)``, what
+    :func:`msa_lib.train.loop.adam` uses): one call for all members while their learning rates
+    agree, one call per member on its slices once they differ. The kernel runs 16 elements at a
+    time and the rest one by one, which rounds differently: a parameter whose per-member size is
+    not a multiple of ``VECTOR`` (a 1-element bias) is passed member by member, so that every
+    member's elements take the path they take in a lone model's Adam.
+    """
+
+    VECTOR = 16
+
+    def __init__(self, params: Sequence[torch.Tensor], config: TrainConfig, k: int) -> None:
+        self.params = list(params)
+        self.weight_decay = config.weight_decay
+        self.lrs = [config.lr] * k
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        """Drop every gradient (``set_to_none``)."""
+        for p in self.params:
+            p.grad = None
+
+    def _tensors(self, grads: list, member: int | None) -> tuple[list, list, list, list]:
+        """Parameter, gradient and moment tensors of one call: all members, or one."""
+        out: tuple[list, list, list, list] = ([], [], [], [])
+        for quad in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True):
+            if member is not None:
+                parts = [tuple(t[member] for t in quad)]
+            elif quad[0][0].numel() % self.VECTOR == 0:
+                parts = [quad]
+            else:  # member by member
+                parts = zip(*(t.unbind(0) for t in quad), strict=True)
+            for part in parts:
+                for dest, t in zip(out, part, strict=True):
+                    dest.append(t)
+        return out
+
+    def _adam(self, tensors: tuple[list, list, list, list], lr: float) -> None:
+        """One fused Adam update of these tensors at step ``self.steps + 1``."""
+        params, grads, avg, avg_sq = tensors
+        steps = list(torch.full((len(params),), float(self.steps)).unbind())  # the call adds 1
+        adam_update(
+            params,
+            grads,
+            avg,
+            avg_sq,
+            [],
+            steps,
+            fused=True,
+            amsgrad=False,
+            beta1=0.9,
+            beta2=0.999,
+            lr=lr,
+            weight_decay=self.weight_decay,
+            eps=1e-8,
+            maximize=False,
+        )
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Update every member with its own learning rate."""
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        if len(set(self.lrs)) == 1:
+            self._adam(self._tensors(grads, None), self.lrs[0])
+        else:
+            for i, lr in enumerate(self.lrs):
+                self._adam(self._tensors(grads, i), lr)
+        self.steps += 1
+
+    def select(self, keep: Sequence[int], params: Sequence[torch.Tensor]) -> None:
+        """Keep the state of members ``keep``, now the parameters ``params`` (in the same order)."""
+        idx = torch.tensor(list(keep), dtype=torch.long)
+        self.params = list(params)
+        self.exp_avg = [m.index_select(0, idx) for m in self.exp_avg]
+        self.exp_avg_sq = [v.index_select(0, idx) for v in self.exp_avg_sq]
+        self.lrs = [self.lrs[i] for i in keep]
+
+
+@dataclasses.dataclass
+class Plateau:
+    """torch's ``ReduceLROnPlateau`` (mode max) for one member's learning rate, without an optimizer.
+
+    The rule is torch's, with its defaults: a score is better when it exceeds the best by more
+    than a relative 1e-4; after more than ``patience`` epochs without a better one the rate is
+    multiplied by ``factor`` (if that changes it by more than 1e-8). torch's own class needs an
+    ``Optimizer``, whose first construction in a process imports ``torch._dynamo`` (seconds).
+    """
+
+    lr: float
+    factor: float
+    patience: int
+    threshold: float = 1e-4
+    eps: float = 1e-8
+    best: float = -np.inf
+    bad_epochs: int = 0
+
+    def step(self, score: float) -> None:
+        """Record an epoch's score; lower the learning rate after a plateau."""
+        if score > self.best * (1.0 + self.threshold):
+            self.best, self.bad_epochs = score, 0
+        else:
+            self.bad_epochs += 1
+        if self.bad_epochs > self.patience:
+            new_lr = self.lr * self.factor
+            if self.lr - new_lr > self.eps:
+                self.lr = new_lr
+            self.bad_epochs = 0
+
+
+@dataclasses.dataclass
+class _Member:
+    """Book-keeping of one member: its seed, data order, scheduler, best state and history."""
+
+    seed: int
+    order: torch.Generator
+    scheduler: Plateau
+    best_score: float = -np.inf
+    best_epoch: int = 0
+    best_logged: dict[str, float] = dataclasses.field(default_factory=dict)
+    best_state: dict[str, torch.Tensor] | None = None
+    rows: list[dict] = dataclasses.field(default_factory=list)
+    train_loss: float = 0.0
+    seen: int = 0
+
+
+def train_ensemble(
+    factory: Callable[[], FusionModel],
+    seeds: Sequence[int],
+    train_data: Sequence[torch.Tensor],
+    batch_loss: EnsembleLoss,
+    validate: EnsembleValidator,
+    config: TrainConfig,
+    progress: bool = True,
+    desc: str = "ensemble",
+) -> list[LoopResult]:
+    """:func:`~msa_lib.train.loop.train_loop` for every seed at once; one result per seed, in order.
+
+    ``train_data`` holds tensors with one row per training example; member ``i``'s mini-batch is
+    rows ``perm_i[start:start + batch_size]`` of each, stacked into ``[K, B, ...]``. ``batch_loss``
+    returns each member's loss on its own batch (``[K]``); ``validate`` one ``(score, logged)`` per
+    member. ``config.seed`` is ignored: the seeds are ``seeds``.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("train_ensemble needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"train_ensemble: seeds repeat ({seeds})")
+    tensors = tuple(train_data)
+    if not tensors:
+        raise ValueError("train_ensemble needs at least one training tensor")
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ValueError(f"training tensors differ in length: {[len(t) for t in tensors]}")
+    with torch_threads(config.num_threads):
+        models, gens = [], []
+        for s in seeds:
+            with seeded(s):  # as train_loop builds a separate run's model
+                models.append(factory())
+                gens.append(global_rng_generator())  # that run's dropout stream from here on
+        ens = FusionEnsemble.from_members(models)
+        ens.set_rng(MemberRNG(gens))
+        members = [
+            _Member(
+                s,
+                torch.Generator().manual_seed(s),
+                Plateau(config.lr, config.plateau_factor, config.plateau_patience),
+            )
+            for s in seeds
+        ]
+        _epochs(ens, members, tensors, n, batch_loss, validate, config, progress, desc)
+    return [_result(m, models[i]) for i, m in enumerate(members)]
+
+
+def _epochs(
+    ens: FusionEnsemble,
+    members: list[_Member],
+    tensors: Batch,
+    n: int,
+    batch_loss: EnsembleLoss,
+    validate: EnsembleValidator,
+    cfg: TrainConfig,
+    progress: bool,
+    desc: str,
+) -> None:
+    """The epochs: every active member one step per batch; stopped members leave the ensemble."""
+    opt = MemberAdam(ens.parameters(), cfg, len(members))
+    active = list(members)
+    bar = tqdm(range(1, cfg.max_epochs + 1), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        ens.train()
+        perms = torch.stack([torch.randperm(n, generator=m.order) for m in active])
+        for m in active:
+            m.train_loss, m.seen = 0.0, 0
+        for start in range(0, n, cfg.batch_size):
+            idx = perms[:, start : start + cfg.batch_size]
+            if idx.shape[1] < cfg.min_batch:
+                continue
+            losses = batch_loss(ens, tuple(t[idx] for t in tensors))
+            opt.zero_grad()
+            losses.sum().backward()  # member i's weights get the gradient of its own loss only
+            opt.step()
+            for m, v in zip(active, losses.detach().tolist(), strict=True):
+                m.train_loss += v * idx.shape[1]
+                m.seen += idx.shape[1]
+        scores = validate(ens)
+        seconds = (time.perf_counter() - t0) / len(active)  # each member's share of the epoch
+        keep = []
+        for j, (m, (score, logged)) in enumerate(zip(active, scores, strict=True)):
+            if not np.isfinite(score):
+                raise ValueError(
+                    f"{desc}: the validation score of epoch {epoch} (seed {m.seed}) is {score}; "
+                    "the scorer must return a finite number to select a model"
+                )
+            m.rows.append(
+                {
+                    "epoch": epoch,
+                    "lr": opt.lrs[j],
+                    "train_loss": m.train_loss / max(m.seen, 1),
+                    **logged,
+                    "seconds": seconds,
+                }
+            )
+            m.scheduler.step(score)
+            opt.lrs[j] = m.scheduler.lr
+            if score > m.best_score:
+                m.best_score, m.best_epoch, m.best_logged = score, epoch, dict(logged)
+                m.best_state = ens.member_state(j)
+            if epoch - m.best_epoch < cfg.patience:
+                keep.append(j)
+        bar.set_postfix(active=len(keep))
+        if not keep:
+            break
+        if len(keep) < len(active):  # the stopped members leave: later steps cost less
+            ens = ens.select(keep)
+            opt.select(keep, ens.parameters())
+            active = [active[j] for j in keep]
+
+
+def _result(member: _Member, model: FusionModel) -> LoopResult:
+    """A member's outcome as :func:`train_loop` reports it (its model holds the best state)."""
+    model.load_state_dict(member.best_state)
+    model.eval()
+    history = pd.DataFrame(member.rows)
+    history["best"] = history["epoch"] == member.best_epoch
+    return LoopResult(
+        model, member.best_epoch, float(member.best_score), member.best_logged, history
+    )
+
+
+def member_losses(loss_config: LossConfig) -> Callable[[FusionOutput, torch.Tensor], torch.Tensor]:
+    """Each member's loss on its own batch: ``compute_loss`` per member, ``[K]``."""
+
+    def losses(out: FusionOutput, target: torch.Tensor) -> torch.Tensor:
+        per = [
+            compute_loss(
+                FusionOutput(out.score[i], None if out.logits is None else out.logits[i]),
+                target[i],
+                loss_config,
+            )
+            for i in range(len(target))
+        ]
+        return torch.stack(per)
+
+    return losses
+
+
+@torch.no_grad()
+def ensemble_outputs(
+    ens: FusionEnsemble, x: dict[str, torch.Tensor], chunk: int = 8192
+) -> FusionOutput:
+    """Evaluation-mode outputs of every member for the same rows ``x`` (``[K, n]``), in chunks."""
+    ens.eval()
+    n = len(next(iter(x.values())))
+    parts = [ens({m: v[i : i + chunk] for m, v in x.items()}) for i in range(0, n, chunk)]
+    logits = None if parts[0].logits is None else torch.cat([p.logits for p in parts], dim=1)
+    return FusionOutput(torch.cat([p.score for p in parts], dim=1), logits)
+
+
+def fit_seeds(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    seeds: Sequence[int],
+    loss_config: LossConfig = LossConfig(),
+    modalities: Sequence[str] | None = None,
+    progress: bool = True,
+    desc: str = "ensemble",
+) -> list[tuple[TrainedModel, pd.DataFrame]]:
+    """:func:`~msa_lib.train.fit` for each seed (``train_config.seed`` replaced), trained together.
+
+    Equal, up to float rounding, to ``[fit(..., replace(train_config, seed=s), ...) for s in
+    seeds]``: same checks, same scaler, same models, histories and selected epochs.
+    """
+    prep = prepare(model_config, train_config, train_fs, valid_fs, loss_config, modalities)
+    mods = prep.modalities
+    x_tr = prep.scaler.transform(prep.train_fs)
+    x_va = {m: torch.from_numpy(v) for m, v in prep.scaler.transform(prep.valid_fs).items()}
+    y_tr = torch.from_numpy(prep.train_fs.label.astype(np.float32))
+    y_va = torch.from_numpy(prep.valid_fs.label.astype(np.float32))
+    losses = member_losses(loss_config)
+
+    def batch_loss(ens: FusionEnsemble, batch: Batch) -> torch.Tensor:
+        *xb, yb = batch
+        return losses(ens(dict(zip(mods, xb, strict=True))), yb)
+
+    def validate(ens: FusionEnsemble) -> list[tuple[float, dict[str, float]]]:
+        out = ensemble_outputs(ens, x_va)
+        valid_losses = losses(out, y_va.expand(len(out.score), -1))
+        y = y_va.numpy()
+        return [
+            validation_scores(y, out.score[i].numpy(), loss) for i, loss in enumerate(valid_losses)
+        ]
+
+    results = train_ensemble(
+        lambda: FusionModel(prep.dims, model_config),
+        seeds,
+        (*(torch.from_numpy(x_tr[m]) for m in mods), y_tr),
+        batch_loss,
+        validate,
+        train_config,
+        progress=progress,
+        desc=desc,
+    )
+    out = []
+    for seed, res in zip(seeds, results, strict=True):
+        cfg = dataclasses.replace(train_config, seed=seed)
+        out.append((prep.trained(res, model_config, cfg, loss_config), res.history))
+    return out
