@@ -157,10 +157,14 @@ def baseline_visual(seg: Segment, model: str) -> int:
                     continue
                 if seg.end is not None and t >= seg.end:
                     break
-                rgb = frame.to_ndarray(format="rgb24")
+                # MediaPipe reads the buffer as contiguous: rows padded to the line alignment
+                # (a width of 486, say) must be copied, or it sees no face
+                rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
                 image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
                 with quiet_native_stderr() if n == 0 else _nothing():
-                    landmarker.detect_for_video(image, int((t - start) * 1000))
+                    result = landmarker.detect_for_video(image, int((t - start) * 1000))
+                if result.face_landmarks:  # the landmarks as an array, as the paper's code has them
+                    np.array([[p.x, p.y, p.z] for p in result.face_landmarks[0]], np.float32)
                 n += 1
                 if n >= MAX_FRAMES:
                     break
@@ -444,7 +448,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-    details: dict = {"data": data, "machine": machine(), "segments": []}
+    details: dict = {"data": data, "machine": machine(), "segments": [], "sections_s": {}}
+    clock = [time.perf_counter()]
+
+    def section(name: str) -> None:
+        now = time.perf_counter()
+        details["sections_s"][name] = round(now - clock[0], 1)
+        clock[0] = now
 
     # ---- visual, side by side with the paper's protocol done plainly (one process)
     model = str(model_bundle())
@@ -474,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     details["landmark_models_ms"] = lm
 
+    section("visual side by side")
     # ---- visual through the library, one process (the first version's rows)
     library = {}
     for proto in ("paper", "sampled"):
@@ -487,29 +498,29 @@ def main(argv: list[str] | None = None) -> int:
         add("visual", proto, 1, "frames_per_s", n / wall, "frames/s", n)
         add("visual", proto, 1, "frames_per_s_per_core", n / cpu, "frames per CPU-s", n)
         add("visual", proto, 1, "x_real_time", total_s / wall, "media s / wall s", len(segs))
+    section("visual library")
     # ---- the corpus runner, 1 and 2 workers (pool start-up included)
     from msa_lib.data import FeatureSet
 
     corpus = {}
-    for proto in ("paper", "sampled"):
-        for workers in (1, 2):
-            cfg = fast_visual_config(**({} if proto == "paper" else {"protocol": "sampled"}))
-            t0 = time.perf_counter()
-            rep = extract_corpus(
-                segs,
-                work / f"corpus-{proto}-{workers}",
-                ["visual"],
-                {"visual": cfg},
-                workers=workers,
-                progress=False,
-            )
-            wall = time.perf_counter() - t0
-            n = int(FeatureSet.load(rep.extractors["visual"]["file"]).flags["n_frames"].sum())
-            corpus[(proto, workers)] = {"wall_s": wall, "frames": n}
-            note = f"msa extract --workers {workers}, start-up included"
-            add("visual", proto, workers, "frames_per_s", n / wall, "frames/s", n, note)
-            add("visual", proto, workers, "x_real_time", total_s / wall, "media s / wall s",
-                len(segs), note)  # fmt: skip
+    for proto, workers in (("paper", 1), ("paper", 2), ("sampled", 2)):
+        cfg = fast_visual_config(**({} if proto == "paper" else {"protocol": "sampled"}))
+        t0 = time.perf_counter()
+        rep = extract_corpus(
+            segs,
+            work / f"corpus-{proto}-{workers}",
+            ["visual"],
+            {"visual": cfg},
+            workers=workers,
+            progress=False,
+        )
+        wall = time.perf_counter() - t0
+        n = int(FeatureSet.load(rep.extractors["visual"]["file"]).flags["n_frames"].sum())
+        corpus[(proto, workers)] = {"wall_s": wall, "frames": n}
+        note = f"msa extract --workers {workers}, start-up included"
+        add("visual", proto, workers, "frames_per_s", n / wall, "frames/s", n, note)
+        add("visual", proto, workers, "x_real_time", total_s / wall, "media s / wall s",
+            len(segs), note)  # fmt: skip
     c2 = corpus[("paper", 2)]
     ratio(
         "visual corpus frames/s, --workers 2",
@@ -521,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     details["corpus"] = {f"{p}-{w}": v for (p, w), v in corpus.items()}
     details["visual_landmarker_in_corpus"] = "litert" if landmarker_field() else "tasks"
 
+    section("corpus")
     # ---- audio, side by side with the per-feature librosa loop
     acfg = AudioConfig()
     extract_audio(segs[0].media, segs[0].start, segs[0].end, acfg), baseline_audio(segs[0])
@@ -546,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         add("audio", setting, 1, "x_real_time", audio_s / wall, "audio s / wall s", len(segs),
             "decoding included")  # fmt: skip
 
+    section("audio")
     # ---- text
     folder = open_data(args.data_dir)
     if not args.skip_text:
@@ -565,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         add("glove", "50d", 1, "segments_per_s", len(texts) / (time.perf_counter() - t0),
             "segments/s", len(texts))  # fmt: skip
 
+    section("text")
     # ---- cold one-clip msa extract
     shortest = min(range(len(segs)), key=lambda i: lengths[i])
     clip = next((s for s in segs if s.start is None), segs[shortest])  # a whole clip
@@ -583,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold    msa extract {cold['wall_s']:.2f} s, models {cold['model_s']:.2f} s", flush=True)
     details["cold_extract"] = cold
 
+    section("cold extract")
     # ---- peak memory against clip length (fresh processes; whole-segment settings)
     by_len = sorted(range(len(segs)), key=lambda i: lengths[i])
     short = segs[by_len[0]]
@@ -592,8 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         ("visual", "extract_visual({media}, cfg=VisualConfig(protocol='sampled', sample_fps=30))"),
         ("audio", "extract_audio({media}, cfg=AudioConfig(duration=None))"),
     ):
-        _, peak_short = peak_rss_mb(call, short.media, short.media)
-        _, peak_long = peak_rss_mb(call, short.media, long_media)
+        peak_short, peak_long = peak_rss_mb(call, short.media, long_media)
         short_len = probe(short.media).duration
         note = f"every frame / all audio of the whole file; after a warm-up on {short_len:.1f} s"
         add(extractor, "memory", 1, f"peak_rss_mb_{short_len:.0f}s", peak_short, "MB", 1, note)
@@ -609,6 +623,7 @@ def main(argv: list[str] | None = None) -> int:
             higher_is_better=False,
         )
 
+    section("memory")
     # ---- per segment (for the chapter's cost-per-segment and clip-length figures)
     for i, s in enumerate(segs):
         details["segments"].append(
