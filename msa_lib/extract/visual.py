@@ -2,7 +2,9 @@
 
 MediaPipe Tasks ``FaceLandmarker`` (VIDEO running mode: the face is tracked from frame to frame)
 gives 478 landmarks in normalised image coordinates (x, y in [0, 1] of the frame's width and
-height, z on the scale of x); the first 468 are FaceMesh's, so the paper's indices hold. Every
+height, z on the scale of x); the first 468 are FaceMesh's, so the paper's indices hold. One
+landmarker serves every segment of a process (``msa_lib.extract.landmarks``: built once, reset
+between segments), by the Tasks graph or by its models run directly through LiteRT. Every
 distance and norm uses all three components, divided by the face width (the 3-D distance between
 two landmarks), which makes them independent of the face's size in the frame.
 
@@ -33,11 +35,9 @@ the sound choice, and chapter 3 shows the difference.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.util
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,7 @@ import numpy as np
 from msa_lib.config import VisualConfig
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, library_version, register
+from msa_lib.extract.landmarks import get_landmarker
 from msa_lib.extract.media import (
     check_truncation,
     check_window,
@@ -293,75 +294,6 @@ def mean_features(frames: np.ndarray, no_face: str = "skip") -> tuple[np.ndarray
     raise ValueError(f"unknown no_face '{no_face}' (known: 'skip', 'zeros')")
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence MediaPipe's C++ start-up chatter (printed on fd 2, beyond Python's reach)."""
-    fd = 2  # the process's stderr, also under Jupyter (whose sys.stderr is no file)
-    sys.stderr.flush()
-    try:
-        saved = os.dup(fd)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-class FaceLandmarker:
-    """A MediaPipe FaceLandmarker in VIDEO mode for one segment (timestamps must increase)."""
-
-    def __init__(self, cfg: VisualConfig = VisualConfig()) -> None:
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        self._mp = mp
-        options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(face_model_path(cfg))),
-            running_mode=vision.RunningMode.VIDEO,
-            num_faces=1,
-            min_face_detection_confidence=cfg.min_face_detection_confidence,
-            min_face_presence_confidence=cfg.min_face_presence_confidence,
-            min_tracking_confidence=cfg.min_tracking_confidence,
-        )
-        with _quiet_native_stderr():
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
-        self._last_ms = -1
-        self._calls = 0
-
-    def detect(self, rgb: np.ndarray, time_s: float) -> np.ndarray | None:
-        """Normalised landmarks ``[478, 3]`` of the first face, or None when none is found."""
-        ms = max(self._last_ms + 1, int(round(time_s * 1000)))
-        self._last_ms = ms
-        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        self._calls += 1
-        if self._calls == 1:  # the first call also prints start-up chatter
-            with _quiet_native_stderr():
-                result = self._landmarker.detect_for_video(image, ms)
-        else:
-            result = self._landmarker.detect_for_video(image, ms)
-        if not result.face_landmarks:
-            return None
-        return np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
-
-    def close(self) -> None:
-        """Release the MediaPipe graph."""
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
-
-    def __enter__(self) -> FaceLandmarker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 @dataclass
 class VisualResult:
     """One segment's visual vector with what was found on the way."""
@@ -410,18 +342,18 @@ def extract_visual(
     feats: list[np.ndarray] = []
     kept_t, kept_lm = [], []
     h = w = None
-    with FaceLandmarker(cfg) as lmk:
-        for fr in iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None):
-            h, w = fr.rgb.shape[:2]
-            lm = lmk.detect(fr.rgb, fr.time - s)
-            feats.append(frame_geometry(lm, w, h, cfg))
-            if keep_frames:
-                kept_t.append(fr.time)
-                kept_lm.append(
-                    to_coords(lm, w, h, cfg.coords)
-                    if lm is not None
-                    else np.full((478, 3), np.nan, np.float32)
-                )
+    lmk = get_landmarker(cfg)  # the process's landmarker, reset for this segment
+    for fr in iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None):
+        h, w = fr.rgb.shape[:2]
+        lm = lmk.detect(fr.rgb, (fr.time - s) * 1000)
+        feats.append(frame_geometry(lm, w, h, cfg))
+        if keep_frames:
+            kept_t.append(fr.time)
+            kept_lm.append(
+                to_coords(lm, w, h, cfg.coords)
+                if lm is not None
+                else np.full((478, 3), np.nan, np.float32)
+            )
     frames = np.asarray(feats, dtype=np.float32).reshape(-1, N_FEATURES)
     vector, n_face = mean_features(frames, cfg.no_face)
     result = VisualResult(
