@@ -373,6 +373,19 @@ def wer(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(ref, hyp)) if hyp else 1.0
 
 
+def word_differences(reference: str, hypothesis: str) -> list[str]:
+    """The normalised words that differ, as 'reference -> hypothesis' (a side empty: '-')."""
+    import difflib
+
+    ref, hyp = normalise(reference).split(), normalise(hypothesis).split()
+    ops = difflib.SequenceMatcher(a=ref, b=hyp, autojunk=False).get_opcodes()
+    return [
+        f"{' '.join(ref[i1:i2]) or '-'} -> {' '.join(hyp[j1:j2]) or '-'}"
+        for tag, i1, i2, j1, j2 in ops
+        if tag != "equal"
+    ]
+
+
 # ----------------------------------------------------------------- many segments
 def _cache_key(media: str, s: float | None, e: float | None, cfg: AsrConfig) -> str:
     """What a cached transcript depends on: the file's content, the window, the settings."""
@@ -463,7 +476,7 @@ def transcribe_segments(
 def wer_table(
     segments: Sequence, cfg: AsrConfig = AsrConfig(), cache_dir: str | os.PathLike | None = None
 ):
-    """Per segment with a true transcript and media: the truth, what ASR heard, and the WER."""
+    """Per segment with a true transcript and media: the truth, what ASR heard, WER, differences."""
     import pandas as pd
 
     rows = []
@@ -477,13 +490,24 @@ def wer_table(
                 "truth": sg.text,
                 "asr": tr.text,
                 "wer": wer(sg.text, tr.text),
+                "differences": "; ".join(word_differences(sg.text, tr.text)),
                 "n_words": len(normalise(sg.text).split()),
                 "audio_s": round(tr.end - tr.start, 2),
                 "seconds": round(tr.seconds, 2),
             }
         )
     return pd.DataFrame(
-        rows, columns=["segment_id", "truth", "asr", "wer", "n_words", "audio_s", "seconds"]
+        rows,
+        columns=[
+            "segment_id",
+            "truth",
+            "asr",
+            "wer",
+            "differences",
+            "n_words",
+            "audio_s",
+            "seconds",
+        ],
     )
 
 

@@ -36,6 +36,14 @@ def test_normalise_and_wer():
         wer(" ... ", "anything")
 
 
+def test_word_differences():
+    assert asr.word_differences("NOW IM GONNA SUGAR COAT IT", "Now I'm going to sugarcoat it.") == [
+        "gonna sugar coat -> going to sugarcoat"
+    ]
+    assert asr.word_differences("a b c", "a c d") == ["b -> -", "- -> d"]
+    assert asr.word_differences("same words", "Same, words!") == []
+
+
 def test_words_between_times():
     words = tuple(
         Word(t, s, e, 1.0) for t, s, e in [("a", 0.0, 0.4), ("b", 0.9, 1.3), ("c", 2.0, 2.2)]
