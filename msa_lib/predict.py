@@ -258,6 +258,7 @@ class ModalityStatus:
     usable: bool
     used: bool = False
     why: str = ""
+    has_part: bool = True  # False: no part of the model takes it, so it was not looked at
 
 
 @dataclass
@@ -292,7 +293,15 @@ class Prediction:
             "modalities:",
         ]
         for m, st in self.modalities.items():
-            state = "used" if st.used else ("usable, not used" if st.usable else "not usable")
+            state = (
+                "used"
+                if st.used
+                else "usable, not used"
+                if st.usable
+                else "not usable"
+                if st.has_part
+                else "not used"
+            )
             out.append(f"  {m:7s} {state}: {st.why}")
         out += [f"gap: {g}" for g in self.gaps]
         out.append("model parts:")
@@ -436,7 +445,7 @@ class Predictor:
         t0 = time.perf_counter()
         for m in ("audio", "visual", *[m for m in needs if m not in MODALITIES]):
             if m not in needs:
-                status[m] = ModalityStatus(False, why=self.why_no_part(m))
+                status[m] = ModalityStatus(False, why=self.why_no_part(m), has_part=False)
                 continue
             if m in ("text", "glove"):
                 continue
@@ -722,3 +731,57 @@ def _fit_synthetic_fusion(folder, seed: int, train_config, progress: bool):
     cfg = train_config or TrainConfig(seed=seed)
     model, _ = fit(ModelConfig(), cfg, by["train"], by["valid"], progress=progress, desc="bundle")
     return model, {s: len(v) for s, v in by.items()}
+
+
+# ----------------------------------------------------------------- tables for the book
+def bundle_table(path: str | os.PathLike | None = None):
+    """One row per part of a bundle (what, trained on, data) and per modality without a part."""
+    import pandas as pd
+
+    path = Path(path) if path is not None else default_bundle_dir()
+    manifest = read_manifest(path)
+    rows = [
+        {
+            "part": name,
+            "model": p.get("model") or " + ".join(p.get("modalities", [])),
+            "trained on": p["trained_on"],
+            "data": p["data_source"],
+        }
+        for name, p in manifest["parts"].items()
+    ]
+    rows += [
+        {"part": f"({m})", "model": "none", "trained on": why, "data": ""}
+        for m, why in manifest.get("not_trained", {}).items()
+    ]
+    return pd.DataFrame(rows, columns=["part", "model", "trained on", "data"])
+
+
+def predict_segments(predictor: Predictor, segments) -> tuple:
+    """Each clip scored with no text given, beside its label and true transcript.
+
+    ``segments`` are planned clips (:mod:`msa_lib.extract.plan`): whole files, with the label
+    and transcript of their segments table. Returns a table (clip, label, score, polarity,
+    model, true transcript, ASR transcript, WER, seconds) and the predictions.
+    """
+    import pandas as pd
+
+    from msa_lib.extract.asr import wer
+
+    rows, preds = [], []
+    for s in segments:
+        p = predictor.predict(s.media)
+        preds.append(p)
+        rows.append(
+            {
+                "clip": s.segment_id,
+                "label": s.label,
+                "score": p.score,
+                "polarity": p.polarity,
+                "model": p.model,
+                "truth": s.text or "",
+                "asr": p.transcript or "",
+                "wer": wer(s.text, p.transcript or "") if s.text else float("nan"),
+                "seconds": p.seconds["total"],
+            }
+        )
+    return pd.DataFrame(rows), preds

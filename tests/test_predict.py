@@ -273,3 +273,18 @@ def test_real_bundle_is_text_only_and_says_why(real_data_dir, tmp_path, text_mod
     assert m["data_source"] == "real" and list(m["parts"]) == ["text"]
     n = len(folder.raw_clips("mosi"))
     assert f"has {n} raw MOSI clip(s)" in m["not_trained"]["visual"]
+
+
+def test_book_tables(speech_clip, both_bundle):
+    from msa_lib.extract.base import Segment
+    from msa_lib.predict import bundle_table, predict_segments
+
+    t = bundle_table(both_bundle)
+    assert list(t["part"]) == ["text", "fusion"] and set(t["data"]) == {"synthetic"}
+    seg = Segment(
+        "speech", "speech", str(speech_clip), label=1.5, text="this movie was surprisingly good"
+    )
+    df, preds = predict_segments(Predictor(both_bundle), [seg])
+    row = df.iloc[0]
+    assert row["label"] == 1.5 and row["score"] == preds[0].score and row["model"] == "fusion"
+    assert row["wer"] <= 0.4 and "surprisingly" in row["asr"].lower()

@@ -30,7 +30,7 @@ def test_report_names_score_transcript_modalities_and_training_data(
     assert rc == 0, err
     assert "sentiment: " in out and "in [-3, 3]" in out
     assert 'transcript (speech recognition (Whisper base)): "' in out
-    assert f"audio   not usable: the model has no audio part: {NOT_TRAINED['audio']}" in out
+    assert f"audio   not used: the model has no audio part: {NOT_TRAINED['audio']}" in out
     assert "trained on ten test sentences (SYNTHETIC data)" in out
 
 
