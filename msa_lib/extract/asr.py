@@ -433,12 +433,13 @@ def transcribe_segments(
 ) -> tuple[list, dict]:
     """Segments with transcripts from speech recognition where they had none, and a summary.
 
-    Each media file is heard once, from the earliest start to the latest end of its segments
-    that lack a transcript; each of those segments gets the words whose midpoint falls inside
-    its own [start, end). A file that cannot be heard (no audio track, unreadable) leaves its
+    Each media file is heard once, from the earliest start (0 at the least: tables hold
+    segments that start before 0 s) to the latest end (the file's end at the most) of its
+    segments that lack a transcript; each of those segments gets the words whose midpoint falls
+    inside its own [start, end). A file that cannot be heard (no audio track, unreadable) leaves its
     segments without text, counted and logged. Segments that have a transcript are untouched.
     """
-    from msa_lib.extract.media import MediaError
+    from msa_lib.extract.media import MediaError, probe
 
     todo: dict[str, list[int]] = {}
     for i, sg in enumerate(segments):
@@ -455,9 +456,11 @@ def transcribe_segments(
     for media, idx in todo.items():
         starts = [segments[i].start for i in idx]
         ends = [segments[i].end for i in idx]
-        s = None if any(v is None for v in starts) else min(starts)
+        s = None if any(v is None for v in starts) else max(0.0, min(starts))
         e = None if any(v is None for v in ends) else max(ends)
         try:
+            if e is not None:  # tables round times: a last segment may overhang the file a little
+                e = min(e, probe(media).duration)
             tr = transcribe_cached(media, s, e, cfg, cache_dir)
         except (MediaError, AsrError) as exc:
             summary["failed"][media] = str(exc)

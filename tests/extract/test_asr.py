@@ -125,8 +125,8 @@ def test_no_audio_track_is_an_error_naming_the_file(no_audio_clip):
 
 def test_segments_of_one_file_are_heard_once(speech_clip, tmp_path, monkeypatch):
     segs = [
-        Segment("a", "v", str(speech_clip), start=0.0, end=1.0),
-        Segment("b", "v", str(speech_clip), start=1.0, end=None),
+        Segment("a", "v", str(speech_clip), start=-0.2, end=1.0),  # tables hold such times
+        Segment("b", "v", str(speech_clip), start=1.0, end=9.0),  # past the file's end
         Segment("c", "v", str(speech_clip), text="given"),
         Segment("d", "v", None),
     ]
