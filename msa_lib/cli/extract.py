@@ -51,8 +51,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes for audio/visual (0: one per core; capped at the cores)",
+        default=None,
+        help="processes (or Ray actors) for audio/visual; 0: one per core, capped at the cores "
+        "(under --address: one per CPU of the cluster); default 1, under --address 0",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="where audio/visual run: a local process pool, or Ray (pip install -e .[ray]); "
+        "both fill the same cache, so a run can resume under the other",
+    )
+    p.add_argument(
+        "--address",
+        help="with --backend ray: the Ray cluster to join (HEAD:6379, or 'auto' for the one "
+        "`ray start` runs on this machine); default: a new local instance with --workers CPUs",
     )
     p.add_argument(
         "--transcript-encoding",
@@ -102,10 +115,20 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Run ``msa extract``."""
     from msa_lib.cli.common import print_json
+    from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
+    from msa_lib.extract.ray_backend import RayConfig
     from msa_lib.extract.runner import extract_corpus, resolve_workers
 
-    workers = resolve_workers(args.workers)  # a bad request fails before any work
+    # a bad request fails before any work
+    if args.address is not None and args.backend != "ray":
+        raise ExtractError("--address names a Ray cluster: add --backend ray")
+    ray_config = RayConfig(address=args.address)
+    workers = args.workers if args.workers is not None else (0 if args.address else 1)
+    if args.address is None:
+        workers = resolve_workers(workers)
+    elif workers < 0:
+        raise ExtractError(f"--workers must be >= 0 (0: every CPU of the cluster), got {workers}")
     settings = settings_from_args(args)
     segments, corpus = plan(args.path, args.segments, args.media, args.transcript_encoding)
     heard = None
@@ -115,7 +138,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         from msa_lib.extract.asr import AsrConfig, transcribe_segments
 
         segments, heard = transcribe_segments(
-            segments, AsrConfig(cpu_threads=workers), cache_dir=Path(args.out) / "cache"
+            segments,
+            # threads of this machine (under --address, --workers counts the cluster's CPUs)
+            AsrConfig(cpu_threads=workers if args.address is None else resolve_workers(0)),
+            cache_dir=Path(args.out) / "cache",
         )
     try:
         report = extract_corpus(
@@ -128,6 +154,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             corpus=args.corpus or corpus,
             source=args.source,
             overwrite=args.overwrite,
+            backend=args.backend,
+            ray_config=ray_config,
         )
     except KeyboardInterrupt:
         print("msa: interrupted; finished segments are cached, rerun to resume", flush=True)

@@ -2,11 +2,14 @@
 
 Each segment's result is cached on disk as soon as it is computed, so a rerun after a crash or
 Ctrl-C skips finished segments. Media extractors run per segment in a process pool (``workers``;
-the workers die with their parent), text extractors in batches in this process. A failure in one
-segment is written to ``errors.jsonl`` (strict JSON) and becomes an all-NaN row with the ``failed``
-flag; it never stops the run. Each extractor writes ``<out>/<name>.h5`` with its own modality, and
-the run ends with the merged set ``<out>/features.h5``. An existing output file is never replaced
-by one with fewer good (non-NaN) rows unless ``overwrite`` is given.
+the workers die with their parent) or, with ``backend="ray"``, on Ray actors
+(:mod:`msa_lib.extract.ray_backend`: a local instance or a cluster); both fill the same cache, so
+a run can stop under one and resume under the other. Text extractors run in batches in this
+process. A failure in one segment is written to ``errors.jsonl`` (strict JSON) and becomes an
+all-NaN row with the ``failed`` flag; it never stops the run. Each extractor writes
+``<out>/<name>.h5`` with its own modality, and the run ends with the merged set
+``<out>/features.h5``. An existing output file is never replaced by one with fewer good (non-NaN)
+rows unless ``overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ from msa_lib.data.featureset import FeatureSet, ModalityMeta
 from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment, build, names
 from msa_lib.extract.cache import Cache
 from msa_lib.extract.plan import check_unique, plan_table
+from msa_lib.extract.ray_backend import RayConfig, ray_pass, require_ray
 from msa_lib.jsonio import dumps
 
 log = logging.getLogger(__name__)
 
 MERGED_FILE = "features.h5"
 ERRORS_FILE = "errors.jsonl"
+BACKENDS = ("local", "ray")
 
 
 # --------------------------------------------------------------------------- workers
@@ -357,6 +362,8 @@ def extract_corpus(
     cache_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
     merge: bool = True,
+    backend: str = "local",
+    ray_config: RayConfig | None = None,
 ) -> RunReport:
     """Extract every requested feature of ``segments``; write ``<out_dir>/<extractor>.h5``.
 
@@ -365,11 +372,19 @@ def extract_corpus(
     others are counted as skipped). Results are cached per segment in ``cache_dir`` (default
     ``<out_dir>/cache``) so an interrupted run resumes where it stopped. With ``merge``, the
     extractors' sets are also merged by segment id into ``<out_dir>/features.h5``.
+    ``backend`` runs the per-segment extractors in a local process pool ("local") or on Ray
+    ("ray", settings in ``ray_config``: a new local instance with ``workers`` CPUs, or a cluster).
     """
     t_start = time.perf_counter()
     exs = build(list(extractors) if extractors is not None else names(), settings)
     check_unique(segments)
-    workers = resolve_workers(workers)
+    if backend not in BACKENDS:
+        raise ExtractError(f"unknown backend '{backend}'; known: {list(BACKENDS)}")
+    ray_config = ray_config or RayConfig()
+    if backend == "ray":
+        require_ray()  # absent: one line saying how to install it, before any work
+    if backend == "local" or ray_config.address is None:
+        workers = resolve_workers(workers)  # a cluster's size is not this machine's
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_root = Path(cache_dir) if cache_dir else out_dir / "cache"
@@ -418,7 +433,10 @@ def extract_corpus(
                     record(name, seg, o)
 
         try:
-            _pool_pass(todo, pooled, workers, progress, on_done)
+            if backend == "ray":
+                ray_pass(todo, pooled, workers, progress, on_done, ray_config)
+            else:
+                _pool_pass(todo, pooled, workers, progress, on_done)
         except KeyboardInterrupt:
             done = sum(len(v) for v in outcomes.values())
             log.warning(
