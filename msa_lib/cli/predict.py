@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0,
         help="CPU threads for speech recognition (default 0: one per core, at most 4)",
     )
+    p.add_argument(
+        "--asr-model",
+        default=None,
+        metavar="NAME|DIR",
+        help="speech recognition model: a CTranslate2 Whisper folder, or a faster-whisper name "
+        "such as small.en (downloaded once: needs the network); default: the packaged Whisper base",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_predict)
 
@@ -51,6 +58,7 @@ def asr_threads(requested: int) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Run ``msa predict``."""
+    import dataclasses
     from pathlib import Path
 
     from msa_lib.cli.common import print_json
@@ -68,7 +76,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise PredictError(f"{target}: a folder needs --out FILE.csv for the scores")
     elif args.out:
         raise PredictError("--out is for a folder of clips; a single clip's result is printed")
-    predictor = Predictor(args.model, AsrConfig(cpu_threads=asr_threads(args.threads)))
+    asr = AsrConfig(cpu_threads=asr_threads(args.threads))
+    if args.asr_model:
+        asr = dataclasses.replace(asr, model=args.asr_model)
+    predictor = Predictor(args.model, asr)
     if target.is_dir():
         return score_folder(target, Path(args.out), predictor, args.json)
     result = predictor.predict(target, args.text, args.transcript)

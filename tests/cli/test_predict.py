@@ -67,6 +67,7 @@ def test_bad_input_is_one_line(tmp_path, speech_clip, no_audio_clip, text_bundle
         ([str(no_audio_clip)], "no audio track"),
         ([str(tmp_path)], "needs --out"),
         ([str(speech_clip), "--out", str(tmp_path / "x.csv")], "--out is for a folder"),
+        ([str(speech_clip), "--asr-model", str(tmp_path)], "no model.bin"),
     ]
     for args, message in cases:
         rc, _, err = run(["predict", *args, "--model", str(text_bundle)], capsys)
