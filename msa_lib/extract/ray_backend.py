@@ -37,12 +37,8 @@ AUTH_LOGGER = "ray._private.authentication"  # warns at every start of a local i
 class RayConfig:
     """How the Ray backend starts or joins Ray, and how much it queues per worker."""
 
-    address: str | None = (
-        None  # None: start a local instance; "HOST:6379", "auto", "ray://...": join
-    )
-    object_store_mb: int = (
-        100  # a local instance's object store (each result is a few hundred bytes)
-    )
+    address: str | None = None  # None: start a local instance; "HOST:6379" or "auto": join one
+    object_store_mb: int = 100  # a local instance's object store (a result is ~1 kB)
     temp_dir: str | None = None  # a local instance's session folder (None: Ray's, /tmp/ray)
     in_flight: int = 2  # segments queued per actor: the next one is there when one ends
     max_deaths: int = 3  # actors dead in a row (nothing finished between) before the run stops
