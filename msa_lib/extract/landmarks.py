@@ -240,6 +240,11 @@ def warp_roi(
     import cv2
 
     cx, cy, w, h, rot = roi
+    if not exact:  # crop pixel -> frame pixel: the rectangle's frame, corners on the crop's edges
+        c, s, a, b = math.cos(rot), math.sin(rot), w / size, h / size
+        inv = [[c * a, -s * b, cx - (c * w - s * h) / 2], [s * a, c * b, cy - (s * w + c * h) / 2]]
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        return cv2.warpAffine(rgb, np.array(inv), (size, size), flags=flags, borderMode=border)
     degrees = float(np.float32(float(np.float32(rot) * np.float32(180)) / math.pi))
     box = cv2.boxPoints(((cx, cy), (w, h), degrees))
     dst = np.array([[0, size], [0, 0], [size, 0], [size, size]], np.float32)
@@ -247,9 +252,6 @@ def warp_roi(
     if abs(inv[2, 0]) > 1e-9 or abs(inv[2, 1]) > 1e-9:
         raise ValueError("the crop of a rotated rectangle is an affine map")
     inv = inv[:2] / inv[2, 2]  # crop pixel -> frame pixel
-    if not exact:
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        return cv2.warpAffine(rgb, inv, (size, size), flags=flags, borderMode=border)
     grid = np.arange(size, dtype=np.float64) * 32
     fx = np.add.outer(inv[0, 1] * grid + 32 * inv[0, 2], inv[0, 0] * grid)
     fy = np.add.outer(inv[1, 1] * grid + 32 * inv[1, 2], inv[1, 0] * grid)
