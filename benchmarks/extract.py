@@ -531,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     details["corpus"] = {f"{p}-{w}": v for (p, w), v in corpus.items()}
     details["visual_landmarker_in_corpus"] = "litert" if landmarker_field() else "tasks"
+    details["library_landmarker"] = getattr(VisualConfig(), "landmarker", "tasks")
 
     section("corpus")
     # ---- audio, side by side with the per-feature librosa loop
