@@ -3,7 +3,9 @@
 - correlation loss: ``0.3 * (MSE + MAE) / 2 + 0.7 * (1 - r)^2`` with ``r`` the Pearson correlation
   of the batch's predictions and labels;
 - multi-task loss: ``10 * MSE + 1 * CrossEntropy`` over a classification head trained alongside the
-  regression.
+  regression;
+- references for the loss ablation (not the paper's): ``mse`` and ``mse_mae``, ``(MSE + MAE) / 2``,
+  the correlation loss's error term alone.
 
 Where ``r`` is undefined (a batch whose predictions or labels are all equal, a batch of one) it is
 taken as 0 and carries no gradient, so the loss stays finite: the correlation term is then 0.7.
@@ -17,7 +19,7 @@ import torch.nn.functional as F
 from msa_lib.config import LossConfig
 from msa_lib.models import FusionOutput
 
-LOSS_KINDS = ("correlation", "multitask", "mse")
+LOSS_KINDS = ("correlation", "multitask", "mse", "mse_mae")
 CLASS_SCHEMES = (2, 3, 5, 7)  # class counts sentiment_classes knows
 
 
@@ -35,14 +37,17 @@ def pearson_r(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> to
     return torch.where(denom2 > eps * eps, r, torch.zeros_like(r))
 
 
+def error_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``(MSE + MAE) / 2``: the error term of the correlation loss (§4.1) on its own."""
+    return (F.mse_loss(pred, target) + F.l1_loss(pred, target)) / 2
+
+
 def correlation_loss(
     pred: torch.Tensor, target: torch.Tensor, config: LossConfig = LossConfig()
 ) -> torch.Tensor:
     """``w_reg * (MSE + MAE) / 2 + w_corr * (1 - r)^2`` (§4.1; 0.3 and 0.7)."""
-    mse = F.mse_loss(pred, target)
-    mae = F.l1_loss(pred, target)
     r = pearson_r(pred, target, config.eps)
-    return config.w_regression * (mse + mae) / 2 + config.w_correlation * (1 - r) ** 2
+    return config.w_regression * error_loss(pred, target) + config.w_correlation * (1 - r) ** 2
 
 
 def sentiment_classes(label: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -86,4 +91,6 @@ def compute_loss(
         return multitask_loss(output, target, config)
     if config.kind == "mse":
         return F.mse_loss(output.score, target)
+    if config.kind == "mse_mae":
+        return error_loss(output.score, target)
     raise ValueError(f"unknown loss kind '{config.kind}' (known: {LOSS_KINDS})")

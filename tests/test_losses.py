@@ -9,6 +9,7 @@ from msa_lib.config import LossConfig
 from msa_lib.losses import (
     compute_loss,
     correlation_loss,
+    error_loss,
     multitask_loss,
     pearson_r,
     sentiment_classes,
@@ -26,6 +27,18 @@ def test_correlation_loss_hand_checked():
     r = 3 / math.sqrt(28 / 3)
     expected = 0.3 * (1 / 3 + 1 / 3) / 2 + 0.7 * (1 - r) ** 2
     assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_mse_and_error_loss_hand_checked():
+    # errors -1, 0, 2: MSE (1 + 0 + 4) / 3 = 5/3, MAE (1 + 0 + 2) / 3 = 1
+    pred, y = t(0, 1, 3), t(1, 1, 1)
+    out = FusionOutput(pred, None)
+    assert compute_loss(out, y, LossConfig(kind="mse")).item() == pytest.approx(5 / 3, rel=1e-6)
+    assert error_loss(pred, y).item() == pytest.approx((5 / 3 + 1) / 2, rel=1e-6)
+    assert compute_loss(out, y, LossConfig(kind="mse_mae")).item() == pytest.approx(4 / 3, rel=1e-6)
+    # the correlation loss is 0.3 x this error term + 0.7 (1 - r)^2; r of (0, 1, 3) with a
+    # constant label is undefined -> 0
+    assert correlation_loss(pred, y).item() == pytest.approx(0.3 * 4 / 3 + 0.7, rel=1e-6)
 
 
 def test_perfect_and_inverted_predictions():
@@ -97,6 +110,23 @@ def test_alpha_weights_the_mse_term_and_beta_the_ce_term():
     )
     assert ce_only.item() == pytest.approx(2.0 * ce, rel=1e-5)
     assert base.item() == pytest.approx(10.0 * mse + ce, rel=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 5.0, 10.0, 20.0])
+def test_multitask_alpha_grid_hand_checked(alpha):
+    # the paper's grid (§3.7): alpha in {1, 5, 10, 20}, beta 1; 7 classes (the Acc-7 bins)
+    score, y = t(0.0, 2.0, -1.0), t(0.4, 3.0, -2.6)
+    logits = torch.zeros(3, 7)
+    logits[0, 3] = 1.0  # label 0.4 -> class 3: CE = -log(e / (e + 6))
+    logits[1, 6] = 2.0  # label 3 -> class 6: CE = -log(e^2 / (e^2 + 6))
+    # label -2.6 -> class 0, uniform logits: CE = log 7
+    ce = (
+        -math.log(math.e / (math.e + 6)) - math.log(math.e**2 / (math.e**2 + 6)) + math.log(7)
+    ) / 3
+    mse = (0.4**2 + 1.0**2 + 1.6**2) / 3
+    cfg = LossConfig(kind="multitask", alpha_mse=alpha, beta_ce=1.0)
+    loss = compute_loss(FusionOutput(score, logits), y, cfg)
+    assert loss.item() == pytest.approx(alpha * mse + ce, rel=1e-5)
 
 
 def test_sentiment_classes():
