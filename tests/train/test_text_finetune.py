@@ -49,9 +49,11 @@ VALID = [
     ("A GREAT FILM", 2.4),
     ("I HATED THE ENDING", -2.0),
 ]
+# from a random head (no ridge probe), so the loss has somewhere to fall
 TINY = TextFineTuneConfig(
-    epochs=3, max_length=16, batch_size=8, lr_encoder=1e-4, lr_head=3e-3, warmup=0.0
-)
+    epochs=3, max_length=16, batch_size=8, lr_encoder=1e-4, lr_head=3e-3, warmup=0.0,
+    probe_init=False,
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -132,10 +134,10 @@ def test_config_is_validated():
 
 
 def segment_table() -> pd.DataFrame:
-    """A tiny MOSI-like table: the opinions as train, the rest split into valid and test."""
-    rows = [(t, y, "train") for t, y in OPINIONS[:18]]
+    """A tiny MOSI-like table: half the opinions train, the other half test, VALID valid."""
+    rows = [(t, y, "train") for t, y in OPINIONS[::2]]
     rows += [(t, y, "valid") for t, y in VALID]
-    rows += [(t, y, "test") for t, y in OPINIONS[18:]]
+    rows += [(t, y, "test") for t, y in OPINIONS[1::2]]
     df = pd.DataFrame(rows, columns=["text", "label", "split"])
     return df.assign(segment_id=[f"s{i}" for i in range(len(df))])
 
@@ -146,11 +148,12 @@ def test_run_writes_the_table_and_a_cache_hit_does_not_train(tmp_path, monkeypat
         segment_table(), cfg, seeds=(0, 1), cache_dir=tmp_path / "cache",
         results_dir=tmp_path / "results", source="real",
     )  # fmt: skip
-    assert list(table["seed"]) == ["0", "1", "mean", "sd"]
-    assert (table["n_test"] == 6).all()
+    assert list(table["seed"]) == ["0", "1", "mean", "sd", "ensemble"]
+    assert (table["n_test"] == 12).all()
     per_seed = table.iloc[:2]
     assert table.loc[2, "r"] == pytest.approx(per_seed["r"].mean())
     assert (table.loc[:2, "r_lo"] <= table.loc[:2, "r_hi"]).all()
+    assert table.loc[3, "r"] == pytest.approx(per_seed["r"].std(ddof=1))
     best_seed = int(per_seed.loc[per_seed["val_r"].idxmax(), "seed"])
     assert best.info["seed"] == best_seed
     assert best.info["trained_on"] == "CMU-MOSI train fold (real)"
