@@ -115,20 +115,28 @@ class MemberRNG:
 
     A lone model's ``nn.Dropout`` draws ``bernoulli_(1 - p)`` from torch's RNG: one 53-bit uniform
     per element, in layer order, kept where it is below ``1 - p``. :meth:`start` draws a forward
-    pass's uniforms for all layers at once (``[K, n]`` float64, the same stream: one uniform per
-    element in the same order), and :meth:`mask` turns the next slice of them into every member's
-    mask with one comparison. With ``generators`` (one per member, each continuing a lone run's RNG
-    state) the masks are exactly that run's; without, they come from torch's global RNG.
+    pass's uniforms for all its layers at once (``[K, n]`` float64: the same stream, one uniform
+    per element in the same order) and turns them into every member's masks with one comparison;
+    :meth:`mask` hands the layers their slices in order. With ``generators`` (one per member, each
+    continuing a lone run's RNG state) the masks are exactly that run's; without, they come from
+    torch's global RNG.
     """
 
     def __init__(self, generators: list[torch.Generator] | None = None) -> None:
         self.generators = generators
         self._uniform: torch.Tensor | None = None
-        self._next = 0
+        self._layout: tuple[tuple[int, float], ...] = ()
+        self._threshold = self._scale = torch.empty(0)
+        self._masks: torch.Tensor | None = None
+        self._next = self._offset = 0
 
-    def start(self, k: int, n: int) -> None:
-        """Draw ``n`` uniforms per member for the coming forward pass."""
-        u = torch.empty(k, n, dtype=torch.float64)
+    def start(self, k: int, layout: Sequence[tuple[int, float]]) -> None:
+        """Draw the masks of a pass: ``layout`` lists ``(elements per member, keep)`` per layer."""
+        layout = tuple(layout)
+        n = sum(size for size, _ in layout)
+        if self._uniform is None or self._uniform.shape != (k, n):
+            self._uniform = torch.empty(k, n, dtype=torch.float64)  # reused: no page faults
+        u = self._uniform
         if self.generators is None:
             u.uniform_()
         else:
@@ -136,25 +144,40 @@ class MemberRNG:
                 raise ValueError(f"{len(self.generators)} dropout generators for {k} members")
             for row, gen in zip(u, self.generators, strict=True):
                 row.uniform_(generator=gen)
-        self._uniform, self._next = u, 0
+        if layout != self._layout:
+            self._layout = layout
+            self._threshold = torch.cat(
+                [torch.full((size,), keep, dtype=torch.float64) for size, keep in layout]
+            )
+            # F.dropout scales kept elements by ``1 / keep`` computed in float32, as here
+            self._scale = torch.cat([torch.ones(size).div_(keep) for size, keep in layout])
+        self._masks = (u < self._threshold).to(torch.float32).mul_(self._scale)
+        self._next = self._offset = 0
 
     def mask(self, shape: torch.Size, keep: float) -> torch.Tensor:
-        """The next ``{0, 1/keep}`` float mask of ``shape`` (member axis first), as ``F.dropout``."""
+        """The next layer's ``{0, 1/keep}`` float mask of ``shape`` (member axis first)."""
         n = math.prod(shape[1:])
-        if self._uniform is None or self._next + n > self._uniform.shape[1]:
-            raise RuntimeError("MemberRNG.mask: more mask elements asked than start() drew")
-        u = self._uniform[:, self._next : self._next + n]
-        self._next += n
-        return (u < keep).to(torch.float32).div_(keep).view(shape)
+        if self._masks is None or self._next >= len(self._layout):
+            raise RuntimeError("MemberRNG.mask: more masks asked than start() drew")
+        size, drawn_keep = self._layout[self._next]
+        if (size, drawn_keep) != (n, keep):
+            raise RuntimeError(
+                f"MemberRNG.mask: layer {self._next} asks {n} elements at keep {keep}; "
+                f"start() drew {size} at keep {drawn_keep}"
+            )
+        out = self._masks[:, self._offset : self._offset + n].view(shape)
+        self._next += 1
+        self._offset += n
+        return out
 
     def finish(self) -> None:
-        """Check that the forward pass used every uniform drawn for it."""
-        if self._uniform is not None and self._next != self._uniform.shape[1]:
+        """Check that the forward pass used every mask drawn for it."""
+        if self._masks is not None and self._next != len(self._layout):
             raise RuntimeError(
-                f"MemberRNG: the forward pass used {self._next} of {self._uniform.shape[1]} "
-                "uniforms per member; the layers and the drawn count disagree"
+                f"MemberRNG: the forward pass used {self._next} of the {len(self._layout)} "
+                "masks drawn for it; the layers and the drawn layout disagree"
             )
-        self._uniform = None
+        self._masks = None
 
     def select(self, keep: list[int]) -> MemberRNG:
         """The generators of the members ``keep`` (same objects, so their streams continue)."""
@@ -164,22 +187,21 @@ class MemberRNG:
 class _StackedLinearFn(torch.autograd.Function):
     """``x @ W^T + b`` per member, with ``nn.Linear``'s backward (weight gradient ``g^T @ x``).
 
-    Autograd's own ``baddbmm`` backward forms ``x^T @ g`` and transposes it: a slow strided copy
-    of every weight gradient, and another summation order than a lone ``nn.Linear``.
+    Autograd's own ``baddbmm`` backward forms ``x^T @ g`` and transposes it, and a weight gradient
+    in that layout costs a strided copy; inputs and gradients are made contiguous first, since a
+    strided batch (as BatchNorm's transposes leave it) sends ``bmm`` to a slow loop.
     """
 
     @staticmethod
-    def forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
-
-    @staticmethod
-    def setup_context(ctx, inputs, output) -> None:  # noqa: ANN001
-        x, weight, _ = inputs
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+        x = x.contiguous()
         ctx.save_for_backward(x, weight)
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # noqa: ANN001, ANN205
         x, weight = ctx.saved_tensors
+        grad = grad.contiguous()
         gx = torch.bmm(grad, weight) if ctx.needs_input_grad[0] else None
         gw = torch.bmm(grad.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
         gb = grad.sum(1) if ctx.needs_input_grad[2] else None
@@ -402,9 +424,10 @@ class FusionEnsemble(nn.Module):
                     f"modality '{m}': expected input [{self.k}, batch, {self.dims[m]}] or "
                     f"[batch, {self.dims[m]}], got {tuple(x.shape)}"
                 )
-        drawing = self.training and self.mask_width() > 0
+        layout = self.mask_layout(inputs[self.modalities[0]].shape[-2]) if self.training else []
+        drawing = bool(layout)
         if drawing:  # every dropout mask of this pass, drawn up front in the order layers use them
-            self.rng.start(self.k, inputs[self.modalities[0]].shape[-2] * self.mask_width())
+            self.rng.start(self.k, layout)
         tok = torch.stack([self.encoders[m](inputs[m]) for m in self.modalities], dim=2)
         h = self.mlp(self.attention(tok).flatten(2))
         if drawing:
@@ -412,12 +435,19 @@ class FusionEnsemble(nn.Module):
         logits = self.classifier(h) if self.classifier is not None else None
         return FusionOutput(self.regressor(h).squeeze(-1), logits)
 
-    def mask_width(self) -> int:
-        """Dropout mask elements per example in one training pass (layers with p > 0, in order)."""
+    def mask_layout(self, batch: int) -> list[tuple[int, float]]:
+        """``(mask elements per member, keep)`` of each dropout of a training pass, in order."""
         c, t = self.config, len(self.modalities)
-        width = 0
-        if c.encoder_dropout > 0:  # two per encoder, two in the MLP
-            width += t * 2 * c.hidden + c.hidden + c.token_dim
-        if c.attention_dropout > 0:  # the attention weights, [heads, T, T] per example
-            width += c.heads * t * t
-        return width
+        enc = [(batch * c.hidden, 1 - c.encoder_dropout)] if c.encoder_dropout > 0 else []
+        att = (
+            [(batch * c.heads * t * t, 1 - c.attention_dropout)] if c.attention_dropout > 0 else []
+        )
+        mlp = (
+            [
+                (batch * c.hidden, 1 - c.encoder_dropout),
+                (batch * c.token_dim, 1 - c.encoder_dropout),
+            ]
+            if c.encoder_dropout > 0
+            else []
+        )
+        return enc * 2 * t + att + mlp

@@ -131,7 +131,7 @@ def test_ensemble_is_its_members_side_by_side(n_classes):
 def test_ensemble_without_dropout_draws_nothing():
     config = ModelConfig(encoder_dropout=0.0, attention_dropout=0.0)
     members, ens = lone_and_stacked({"text": 10}, config, [0, 1])
-    assert ens.mask_width() == 0
+    assert ens.mask_layout(8) == []
     before = [g.get_state() for g in ens.rng.generators]
     out = ens.train()({"text": torch.randn(2, 8, 10)})
     assert out.score.shape == (2, 8)

@@ -19,21 +19,23 @@ all of them instead of K small ones. Every member keeps what a separate run has:
 - **selection**: per-member validation r, early stopping and best state. A member that stops is
   removed from the ensemble; training ends when every member has stopped.
 
-What differs is rounding only: a batched GEMM sums in another order than K single ones (about
-1e-7 relative per operation), and the validation forward shares its input between members.
+Training is bit-equal to separate runs where torch computes a batched product as it computes K
+single ones (this build: every layer but the thinnest, which run member by member; see
+:class:`~msa_lib.models.StackedLinear`); the tests allow 1e-5. The logged validation numbers
+differ from a lone model's by float rounding (about 1e-8 here): the members' validation forward
+shares its input (one GEMM over all their first-layer weights), where a lone model uses torch's
+fused attention kernel in evaluation mode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.optim.adam import adam as adam_update
 from tqdm import tqdm
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
@@ -41,22 +43,10 @@ from msa_lib.data.featureset import FeatureSet
 from msa_lib.losses import compute_loss
 from msa_lib.models import FusionEnsemble, FusionModel, FusionOutput, MemberRNG
 from msa_lib.train.fusion import TrainedModel, prepare, validation_scores
-from msa_lib.train.loop import Batch, LoopResult, seeded
+from msa_lib.train.loop import Batch, LoopResult, seeded, torch_threads
 
 EnsembleLoss = Callable[[FusionEnsemble, Batch], torch.Tensor]  # -> one loss per member, [K]
 EnsembleValidator = Callable[[FusionEnsemble], list[tuple[float, dict[str, float]]]]
-
-
-@contextlib.contextmanager
-def torch_threads(num_threads: int | None) -> Iterator[None]:
-    """Set torch's intra-op threads inside a block (None: leave them); restored after it."""
-    before = torch.get_num_threads()
-    if num_threads:
-        torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def global_rng_generator() -> torch.Generator:
@@ -69,9 +59,9 @@ def global_rng_generator() -> torch.Generator:
 class MemberAdam:
     """Adam over stacked ``[K, ...]`` parameters with one learning rate per member.
 
-    The update is torch's fused Adam kernel (``torch.optim.adam.adam(fused=True)``, what
-    :func:`msa_lib.train.loop.adam` uses): one call for all members while their learning rates
-    agree, one call per member on its slices once they differ. The kernel runs 16 elements at a
+    The update is torch's fused Adam kernel (what ``torch.optim.Adam(fused=True)``, and so
+    :func:`msa_lib.train.loop.adam`, runs): one call for all members while their learning rates
+    agree, one call per learning rate on its members' slices once they differ. The kernel runs 16 elements at a
     time and the rest one by one, which rounds differently: a parameter whose per-member size is
     not a multiple of ``VECTOR`` (a 1-element bias) is passed member by member, so that every
     member's elements take the path they take in a lone model's Adam.
@@ -80,51 +70,69 @@ class MemberAdam:
     VECTOR = 16
 
     def __init__(self, params: Sequence[torch.Tensor], config: TrainConfig, k: int) -> None:
-        self.params = list(params)
         self.weight_decay = config.weight_decay
         self.lrs = [config.lr] * k
-        self.exp_avg = [torch.zeros_like(p) for p in self.params]
-        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         self.steps = 0
+        self._bind(list(params), None, None)
+
+    def _bind(self, params: list, exp_avg: list | None, exp_avg_sq: list | None) -> None:
+        """Hold ``params`` and their moments, and the split of them that one call takes."""
+        self.params = params
+        self.exp_avg = exp_avg or [torch.zeros_like(p) for p in params]
+        self.exp_avg_sq = exp_avg_sq or [torch.zeros_like(p) for p in params]
+        self._whole = [i for i, p in enumerate(params) if p[0].numel() % self.VECTOR == 0]
+        self._split = [i for i, p in enumerate(params) if p[0].numel() % self.VECTOR != 0]
+        with torch.no_grad():  # each member's slices, for the calls of one member (or a few)
+            self._per_member = [
+                tuple([t[i] for t in ts] for ts in (self.params, self.exp_avg, self.exp_avg_sq))
+                for i in range(len(self.lrs))
+            ]
 
     def zero_grad(self) -> None:
         """Drop every gradient (``set_to_none``)."""
         for p in self.params:
             p.grad = None
 
-    def _tensors(self, grads: list, member: int | None) -> tuple[list, list, list, list]:
-        """Parameter, gradient and moment tensors of one call: all members, or one."""
+    def _tensors(self, grads: list) -> tuple[list, list, list, list]:
+        """Parameter, gradient and moment tensors of one call for all members."""
+        quads = (self.params, grads, self.exp_avg, self.exp_avg_sq)
+        out = tuple([ts[i] for i in self._whole] for ts in quads)
+        for i in self._split:  # member by member
+            for dest, ts in zip(out, quads, strict=True):
+                dest.extend(ts[i].unbind(0))
+        return out  # type: ignore[return-value]
+
+    def _members(self, grads: list, members: list[int]) -> tuple[list, list, list, list]:
+        """The same for some members: their slices of every tensor, in one list per kind."""
+        per_grad = list(zip(*(g.unbind(0) for g in grads), strict=True))  # [member][param]
         out: tuple[list, list, list, list] = ([], [], [], [])
-        for quad in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True):
-            if member is not None:
-                parts = [tuple(t[member] for t in quad)]
-            elif quad[0][0].numel() % self.VECTOR == 0:
-                parts = [quad]
-            else:  # member by member
-                parts = zip(*(t.unbind(0) for t in quad), strict=True)
-            for part in parts:
-                for dest, t in zip(out, part, strict=True):
-                    dest.append(t)
+        for i in members:
+            params, avg, avg_sq = self._per_member[i]
+            for dest, part in zip(out, (params, per_grad[i], avg, avg_sq), strict=True):
+                dest.extend(part)
         return out
 
     def _adam(self, tensors: tuple[list, list, list, list], lr: float) -> None:
-        """One fused Adam update of these tensors at step ``self.steps + 1``."""
+        """One fused Adam update of these tensors at step ``self.steps + 1``.
+
+        ``torch._fused_adam_`` is the kernel ``torch.optim.Adam(fused=True)`` calls, after adding
+        1 to a step tensor per parameter; here one step tensor serves every parameter.
+        """
         params, grads, avg, avg_sq = tensors
-        steps = list(torch.full((len(params),), float(self.steps)).unbind())  # the call adds 1
-        adam_update(
+        step = torch.tensor(float(self.steps + 1))
+        torch._fused_adam_(
             params,
             grads,
             avg,
             avg_sq,
             [],
-            steps,
-            fused=True,
-            amsgrad=False,
+            [step] * len(params),
+            lr=lr,
             beta1=0.9,
             beta2=0.999,
-            lr=lr,
             weight_decay=self.weight_decay,
             eps=1e-8,
+            amsgrad=False,
             maximize=False,
         )
 
@@ -132,20 +140,25 @@ class MemberAdam:
     def step(self) -> None:
         """Update every member with its own learning rate."""
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
-        if len(set(self.lrs)) == 1:
-            self._adam(self._tensors(grads, None), self.lrs[0])
-        else:
-            for i, lr in enumerate(self.lrs):
-                self._adam(self._tensors(grads, i), lr)
+        groups: dict[float, list[int]] = {}
+        for i, lr in enumerate(self.lrs):
+            groups.setdefault(lr, []).append(i)
+        if len(groups) == 1:
+            self._adam(self._tensors(grads), self.lrs[0])
+        else:  # one call per learning rate, on the slices of the members that have it
+            for lr, members in groups.items():
+                self._adam(self._members(grads, members), lr)
         self.steps += 1
 
     def select(self, keep: Sequence[int], params: Sequence[torch.Tensor]) -> None:
         """Keep the state of members ``keep``, now the parameters ``params`` (in the same order)."""
         idx = torch.tensor(list(keep), dtype=torch.long)
-        self.params = list(params)
-        self.exp_avg = [m.index_select(0, idx) for m in self.exp_avg]
-        self.exp_avg_sq = [v.index_select(0, idx) for v in self.exp_avg_sq]
         self.lrs = [self.lrs[i] for i in keep]
+        self._bind(
+            list(params),
+            [m.index_select(0, idx) for m in self.exp_avg],
+            [v.index_select(0, idx) for v in self.exp_avg_sq],
+        )
 
 
 @dataclasses.dataclass
@@ -321,7 +334,12 @@ def _result(member: _Member, model: FusionModel) -> LoopResult:
 
 
 def member_losses(loss_config: LossConfig) -> Callable[[FusionOutput, torch.Tensor], torch.Tensor]:
-    """Each member's loss on its own batch: ``compute_loss`` per member, ``[K]``."""
+    """Each member's loss on its own batch, ``[K]``: ``compute_loss`` on each member's rows.
+
+    A loop, not ``torch.func.vmap``: on ``[K, B]`` torch's batched reductions and vectorised
+    kernels round some members' losses and gradients differently from the same loss on one
+    member's ``[B]``; the loop keeps every member's bit-equal to a lone run's.
+    """
 
     def losses(out: FusionOutput, target: torch.Tensor) -> torch.Tensor:
         per = [

@@ -255,6 +255,8 @@ def run_grid(
             for seed in seeds:
                 one = (splits, s, tuple(m), seed, *args, cache_file(m, seed))
                 jobs.append((_one_run_list, one))
+    # the costliest first (more modalities, more encoders), so that parallel workers finish together
+    jobs.sort(key=lambda job: -len(job[1][2]))
     bar = tqdm(total=len(subsets) * len(seeds), desc="runs", disable=not progress)
     parts: list[dict[str, pd.DataFrame]] = []
     if n_jobs > 1:

@@ -51,17 +51,23 @@ def adam(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
 
 
 @contextlib.contextmanager
-def seeded(seed: int, num_threads: int | None = None) -> Iterator[None]:
-    """Seed torch's RNG and set its threads inside a block; both are restored after it."""
-    threads = torch.get_num_threads()
+def torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Set torch's intra-op threads inside a block (None: leave them); restored after it."""
+    before = torch.get_num_threads()
     if num_threads:
         torch.set_num_threads(num_threads)
     try:
-        with torch.random.fork_rng(devices=[]):  # seeds here leave the caller's RNG untouched
-            torch.manual_seed(seed)
-            yield
+        yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def seeded(seed: int, num_threads: int | None = None) -> Iterator[None]:
+    """Seed torch's RNG and set its threads inside a block; both are restored after it."""
+    with torch_threads(num_threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # seeds here leave the caller's RNG untouched
+        yield
 
 
 @dataclass

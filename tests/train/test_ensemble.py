@@ -121,26 +121,29 @@ def test_member_masks_are_the_masks_of_lone_dropout(shape, p):
     expected = []
     for seed in (4, 9):
         torch.manual_seed(seed)
-        expected.append(F.dropout(x, p, training=True))
+        first = F.dropout(x, p, training=True)
+        expected.append((first, F.dropout(x, 0.5, training=True)))  # the next layer continues
     rng = MemberRNG([torch.Generator().manual_seed(s) for s in (4, 9)])
-    width = int(np.prod(shape[1:]))
-    rng.start(2, 2 * shape[0] * width)  # two layers' worth: the second continues the stream
+    width = int(np.prod(shape))
+    rng.start(2, [(width, 1 - p), (width, 0.5)])  # two layers' worth in one draw
     first = x * rng.mask((2, *shape), 1 - p)
-    torch.testing.assert_close(first, torch.stack(expected), atol=0, rtol=0)
-    second = rng.mask((2, *shape), 1 - p)
+    second = x * rng.mask((2, *shape), 0.5)
     rng.finish()
-    assert not torch.equal(second, first)
-    with pytest.raises(RuntimeError, match="more mask elements"):
+    torch.testing.assert_close(first, torch.stack([e[0] for e in expected]), atol=0, rtol=0)
+    torch.testing.assert_close(second, torch.stack([e[1] for e in expected]), atol=0, rtol=0)
+    with pytest.raises(RuntimeError, match="more masks asked"):
         rng.mask((2, *shape), 1 - p)
 
 
 def test_member_rng_checks_counts():
     rng = MemberRNG([torch.Generator()])
     with pytest.raises(ValueError, match="1 dropout generators for 2 members"):
-        rng.start(2, 10)
-    rng.start(1, 10)
+        rng.start(2, [(10, 0.5)])
+    rng.start(1, [(6, 0.5), (4, 0.3)])
+    with pytest.raises(RuntimeError, match="asks 6 elements at keep 0.3"):
+        rng.mask((1, 2, 3), 0.3)
     rng.mask((1, 2, 3), 0.5)
-    with pytest.raises(RuntimeError, match="used 6 of 10"):
+    with pytest.raises(RuntimeError, match="used 1 of the 2 masks"):
         rng.finish()
 
 
