@@ -55,7 +55,8 @@ def test_wrong_types_and_unknown_keys_name_the_file_and_key(cls, values, message
             r"token_dim \(96\) must be divisible by heads",
         ),
         (lambda: LossConfig(kind="huber"), "kind must be one of"),
-        (lambda: VisualConfig(protocol="all"), "protocol must be 'paper' or 'sampled'"),
+        (lambda: VisualConfig(protocol="all"), "protocol must be one of"),
+        (lambda: VisualConfig(landmarker="dlib"), "landmarker must be 'tasks' or 'litert'"),
     ],
 )
 def test_values_out_of_range_are_refused_at_construction(build, message):

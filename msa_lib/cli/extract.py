@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--face-width", choices=("paper", "cheeks"), help="visual normalisation pair")
     p.add_argument(
+        "--landmarker",
+        choices=("tasks", "litert"),
+        help="face landmark route: tasks (MediaPipe Tasks, default) or litert (the same models "
+        "through LiteRT, faster)",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -109,6 +115,8 @@ def settings_from_args(args: argparse.Namespace) -> dict:
         settings = with_section(settings, "audio", protocol=audio)
     if args.face_width:
         settings = with_section(settings, "visual", width_landmarks=FACE_WIDTHS[args.face_width])
+    if getattr(args, "landmarker", None):
+        settings = with_section(settings, "visual", landmarker=args.landmarker)
     return settings
 
 

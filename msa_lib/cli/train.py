@@ -15,7 +15,7 @@ from typing import Any
 from msa_lib.cli.common import add_config_arg, print_json, read_config_file
 
 CORPUS_CHOICES = ("mosi-bclstm", "mosei", "mosi")
-LOSS_CHOICES = ("correlation", "multitask", "mse")
+LOSS_CHOICES = ("correlation", "multitask", "mse", "mse_mae")  # msa_lib.losses.LOSS_KINDS
 
 
 # ----------------------------------------------------------------- argument types
