@@ -11,8 +11,9 @@ run, interleaved (:func:`msa_lib.train.timing.seed_epoch_seconds`):
   forward), nothing else; ``gemm_adam_floor``: the same with torch's fused Adam after each batch.
 
 Targets: at most 1.5 s per seed-epoch on one thread, within 10% of the GEMM + Adam floor.
-``--table1`` also times chapter 5's Table-1 fusion grids (both data sources) with the ensemble
-and with separate runs (slow: minutes). Writes ``benchmarks/results/train.json`` and upserts its
+``--compile MODE`` (default: ``default``) times a lone model's training step through
+``torch.compile`` against eager. ``--table1`` also times chapter 5's Table-1 fusion grids (both
+data sources) with the ensemble and with separate runs (slow: minutes). Writes ``benchmarks/results/train.json`` and upserts its
 rows into ``book/results/speed_ratios.csv``. Run by ``make bench``, never by the tests.
 """
 
@@ -29,7 +30,12 @@ import torch
 
 from msa_lib.models import FusionModel, count_parameters
 from msa_lib.speed import machine_info, ratio_row, upsert_ratios
-from msa_lib.train.timing import MOSEI_DIMS, seed_epoch_seconds, summarise_seed_epochs
+from msa_lib.train.timing import (
+    MOSEI_DIMS,
+    compile_step_seconds,
+    seed_epoch_seconds,
+    summarise_seed_epochs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 1.5  # per seed-epoch, one thread
@@ -126,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-valid", type=int, default=1871)
     ap.add_argument("--table1", action="store_true", help="also time chapter 5's Table-1 grids")
     ap.add_argument("--table1-jobs", type=int, default=2)
+    ap.add_argument(
+        "--compile",
+        default="default",
+        help="torch.compile mode to time against eager on a lone model ('' to skip)",
+    )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train.json"))
     ap.add_argument("--ratios", default=str(ROOT / "book" / "results" / "speed_ratios.csv"))
     args = ap.parse_args(argv)
@@ -146,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{measure:16s} {s['cpu']:.3f} CPU s, {s['wall']:.3f} wall s per seed-epoch", flush=True
         )
+    compiled = compile_step_seconds(args.compile) if args.compile else None
+    if compiled:
+        print(
+            f"torch.compile ({compiled['mode']}): {compiled['compile_wall_s']:.0f} s to compile, "
+            f"{compiled['compiled_step_ms']:.2f} ms per step against {compiled['eager_step_ms']:.2f} "
+            "eager",
+            flush=True,
+        )
     table1 = table1_seconds(args.table1_jobs) if args.table1 else None
     ratios = ratio_rows(summary, table1)
     result = {
@@ -160,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary,
         "rows": rows.to_dict("records"),
         "table1": table1,
+        "compile": compiled,
         "targets": {
             "seconds_per_seed_epoch": TARGET_SECONDS,
             "ensemble_over_floor": TARGET_FLOOR,

@@ -8,6 +8,8 @@ same GEMMs alone, and with Adam: :func:`floor_epoch`) side by side, per seed and
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -271,3 +273,85 @@ def training_cost_table(summary: Mapping[str, Mapping[str, float]]) -> pd.DataFr
             }
         )
     return pd.DataFrame(rows)
+
+
+def _timed_steps(forward, opt, x: Mapping[str, torch.Tensor], y: torch.Tensor, steps: int) -> float:  # noqa: ANN001
+    """Best of five windows: CPU seconds per training step over ``steps`` steps of 4 batches."""
+    from msa_lib.losses import compute_loss
+
+    batch = len(y) // 4
+
+    def step(i: int) -> None:
+        rows = slice((i % 4) * batch, (i % 4 + 1) * batch)
+        loss = compute_loss(forward({m: v[rows] for m, v in x.items()}), y[rows])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for i in range(5):
+        step(i)
+    best = float("inf")
+    for _ in range(5):
+        c0 = time.process_time()
+        for i in range(steps):
+            step(i)
+        best = min(best, (time.process_time() - c0) / steps)
+    return best
+
+
+def compile_step_seconds(
+    mode: str = "default",
+    steps: int = 30,
+    dims: Mapping[str, int] | None = None,
+    batch_size: int = 32,
+    num_threads: int = 1,
+) -> dict[str, float | str]:
+    """A lone model's training step, eager and through ``torch.compile``: CPU ms, compile time.
+
+    The same random batches, loss and fused Adam either way, the best of five windows of
+    ``steps`` steps kept for each. ``compile_wall_s`` is the compiled run's wall time less the
+    eager run's (the same steps): tracing and code generation from a cold on-disk cache, its
+    worker processes included.
+    """
+    dims = dict(dims or MOSEI_DIMS)
+    g = torch.Generator().manual_seed(0)
+    x = {m: torch.randn(4 * batch_size, d, generator=g) for m, d in dims.items()}
+    y = torch.randn(4 * batch_size, generator=g)
+    out: dict[str, float | str] = {"mode": mode, "steps": steps}
+    # a cold compile: inductor's on-disk cache in a fresh folder, as on a first run
+    cache_before = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    with torch_threads(num_threads), tempfile.TemporaryDirectory(prefix="msa-inductor-") as tmp:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tmp
+        try:
+            _eager_and_compiled(out, mode, dims, x, y, steps)
+        finally:
+            if cache_before is None:
+                os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
+            else:
+                os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache_before
+    out["compile_wall_s"] = out["compiled_total_wall_s"] - out["eager_total_wall_s"]
+    return out
+
+
+def _eager_and_compiled(
+    out: dict,
+    mode: str,
+    dims: Mapping[str, int],
+    x: Mapping[str, torch.Tensor],
+    y: torch.Tensor,
+    steps: int,
+) -> None:
+    """Fill ``out`` with eager and compiled step times (see :func:`compile_step_seconds`)."""
+    from msa_lib.models import FusionModel
+    from msa_lib.train.loop import adam
+
+    for name in ("eager", "compiled"):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = FusionModel(dims).train()
+        forward = torch.compile(model, mode=mode) if name == "compiled" else model
+        t0 = time.perf_counter()
+        out[f"{name}_step_ms"] = (
+            _timed_steps(forward, adam(model, TrainConfig()), x, y, steps) * 1e3
+        )
+        out[f"{name}_total_wall_s"] = time.perf_counter() - t0
