@@ -10,7 +10,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Beyond the paper: fine-tuned text, losses, time, and one clip end to end
 #
