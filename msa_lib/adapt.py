@@ -42,11 +42,11 @@ import torch
 from torch import nn
 
 from msa_lib.atomic import atomic_path
+from msa_lib.config import ADAPTER_KINDS as KINDS
+from msa_lib.config import PAIRED_ADAPTER_KINDS as PAIRED_KINDS
 from msa_lib.config import AdapterConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
 
-KINDS = ("paper", "paired-mlp", "paired-ridge", "coral", "ot")
-PAIRED_KINDS = ("paired-mlp", "paired-ridge")
 CHECKPOINT_FORMAT = "msa-adapter"
 # The paper's hidden widths per modality (§3.6.2): 65->512->512->713, 74->256->256->74, text 384.
 PAPER_HIDDEN = {"visual": 512, "audio": 256, "text": 384}

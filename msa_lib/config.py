@@ -473,6 +473,16 @@ class TrainConfig:
         )
 
 
+# The training losses (``msa_lib.losses``), the adapter kinds (``msa_lib.adapt``) and the named
+# face-width pairs (``msa_lib.extract.visual``) are defined here, beside the configs that name them,
+# so that the CLI can offer them as choices without importing torch, pandas or MediaPipe.
+LOSS_KINDS = ("correlation", "multitask", "mse", "mse_mae")
+ADAPTER_KINDS = ("paper", "paired-mlp", "paired-ridge", "coral", "ot")
+PAIRED_ADAPTER_KINDS = ("paired-mlp", "paired-ridge")  # fitted on paired rows of both domains
+# the paper's face-width pair (§3.3, landmarks 0 and 16 as printed) and the cheek-to-cheek width
+FACE_WIDTHS = {"paper": (0, 16), "cheeks": (234, 454)}
+
+
 @dataclass(frozen=True)
 class LossConfig:
     """Losses (§4.1, §3.7): 0.3 * (MSE + MAE) / 2 + 0.7 * (1 - r)^2, or 10 * MSE + 1 * CE.
@@ -489,8 +499,7 @@ class LossConfig:
     eps: float = 1e-8  # below this variance product a batch's r is undefined and taken as 0
 
     def __post_init__(self) -> None:
-        kinds = ("correlation", "multitask", "mse", "mse_mae")
-        _require(self.kind in kinds, f"kind must be one of {kinds}, got {self.kind!r}")
+        _require(self.kind in LOSS_KINDS, f"kind must be one of {LOSS_KINDS}, got {self.kind!r}")
         for name in ("w_regression", "w_correlation", "alpha_mse", "beta_ce"):
             _require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         _require(self.eps > 0, f"eps must be > 0, got {self.eps}")

@@ -16,10 +16,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from msa_lib.config import LossConfig
+from msa_lib.config import LOSS_KINDS, LossConfig
 from msa_lib.models import FusionOutput
 
-LOSS_KINDS = ("correlation", "multitask", "mse", "mse_mae")
 CLASS_SCHEMES = (2, 3, 5, 7)  # class counts sentiment_classes knows
 
 

@@ -19,7 +19,7 @@ from msa_lib.cli.common import add_config_arg, print_json, read_config_file
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa adapt fit`` and ``msa adapt apply``."""
-    from msa_lib.adapt import KINDS
+    from msa_lib.config import ADAPTER_KINDS as KINDS
 
     adapt = sub.add_parser("adapt", help="feature adapters: fit one, or apply one to a FeatureSet")
     asub = adapt.add_subparsers(dest="adapt_command", required=True)
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _kind(args: argparse.Namespace) -> str:
     """The adapter kind from ``--kind`` and ``--paired`` (a contradiction is an error)."""
-    from msa_lib.adapt import PAIRED_KINDS
+    from msa_lib.config import PAIRED_ADAPTER_KINDS as PAIRED_KINDS
 
     if args.paired:
         if args.kind is None:

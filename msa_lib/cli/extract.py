@@ -14,7 +14,8 @@ from msa_lib.cli.common import add_config_arg
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa extract``."""
-    from msa_lib.extract.base import BUILTIN
+    from msa_lib.config import FACE_WIDTHS
+    from msa_lib.extract import BUILTIN
 
     p = sub.add_parser(
         "extract",
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "first 100 frames), paper (the paper's public code throughout), sampled (ours on "
         "frames spread over the segment)",
     )
-    p.add_argument("--face-width", choices=("paper", "cheeks"), help="visual normalisation pair")
+    p.add_argument("--face-width", choices=tuple(FACE_WIDTHS), help="visual normalisation pair")
     p.add_argument(
         "--landmarker",
         choices=("tasks", "litert"),
@@ -101,8 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def settings_from_args(args: argparse.Namespace) -> dict:
     """The extractor settings: the config file, then the options that override it."""
     from msa_lib.cli.common import read_config_file
+    from msa_lib.config import FACE_WIDTHS
     from msa_lib.extract.base import default_settings, settings_from_dict, with_section
-    from msa_lib.extract.visual import FACE_WIDTHS
 
     settings = default_settings()
     if args.config:

@@ -15,7 +15,6 @@ from typing import Any
 from msa_lib.cli.common import add_config_arg, print_json, read_config_file
 
 CORPUS_CHOICES = ("mosi-bclstm", "mosei", "mosi")
-LOSS_CHOICES = ("correlation", "multitask", "mse", "mse_mae")  # msa_lib.losses.LOSS_KINDS
 
 
 # ----------------------------------------------------------------- argument types
@@ -80,6 +79,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa train`` and ``msa evaluate``."""
+    from msa_lib.config import LOSS_KINDS
+
     p = sub.add_parser(
         "train", help="train the fusion model (paper's recipe) and save a checkpoint"
     )
@@ -89,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--modalities", nargs="+", default=None, help="modalities to use (default: every one)"
     )
     p.add_argument("--max-epochs", type=positive_int, default=None, help="train.max_epochs")
-    p.add_argument("--loss", choices=LOSS_CHOICES, default=None, help="loss.kind")
+    p.add_argument("--loss", choices=LOSS_KINDS, default=None, help="loss.kind")
     p.add_argument(
         "--classes", type=class_count, default=None, help="model.n_classes (multi-task head)"
     )

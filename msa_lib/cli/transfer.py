@@ -16,7 +16,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa transfer``."""
-    from msa_lib.adapt import KINDS
+    from msa_lib.config import ADAPTER_KINDS as KINDS
 
     p = sub.add_parser("transfer", help="transfer a model across feature spaces, every setting")
     src = p.add_mutually_exclusive_group(required=True)
@@ -79,8 +79,8 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     """Run every setting and write the summary."""
     from pathlib import Path
 
-    from msa_lib.adapt import KINDS
     from msa_lib.cli.common import print_json
+    from msa_lib.config import ADAPTER_KINDS as KINDS
     from msa_lib.transfer import run_transfer, summarise
 
     unknown = sorted(set(args.kinds) - {"none", *KINDS})

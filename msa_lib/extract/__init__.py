@@ -13,3 +13,13 @@
 - ``generate``: generated stand-in media (espeak-ng speech, a face image video) for tests and
   chapters when no real clips are available.
 """
+
+# The built-in extractors and the modules that register them (imported on first use, so that
+# naming an extractor, as `msa extract --help` does, loads neither pandas, librosa, MediaPipe nor
+# torch).
+BUILTIN = {
+    "audio": "msa_lib.extract.audio",
+    "visual": "msa_lib.extract.visual",
+    "text": "msa_lib.extract.text",
+    "glove": "msa_lib.extract.glove",
+}

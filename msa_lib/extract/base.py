@@ -22,20 +22,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from msa_lib.config import AudioConfig, ConfigError, TextConfig, VisualConfig, sections_from_dict
+from msa_lib.config import (
+    FACE_WIDTHS,
+    AudioConfig,
+    ConfigError,
+    TextConfig,
+    VisualConfig,
+    sections_from_dict,
+)
 from msa_lib.data.featureset import ModalityMeta
+from msa_lib.extract import BUILTIN
 from msa_lib.jsonio import jsonable
 
 CACHE_VERSION = 2  # bump when a cached vector's meaning changes
 SECTIONS = {"audio": AudioConfig, "visual": VisualConfig, "text": TextConfig}
-# The built-in extractors and the modules that register them (imported on first use, so that
-# naming an extractor does not load librosa, MediaPipe or torch).
-BUILTIN = {
-    "audio": "msa_lib.extract.audio",
-    "visual": "msa_lib.extract.visual",
-    "text": "msa_lib.extract.text",
-    "glove": "msa_lib.extract.glove",
-}
 
 
 class ExtractError(ValueError):
@@ -189,8 +189,6 @@ def build(requested: Sequence[str], sections: Mapping[str, Any] | None = None) -
 
 def _visual_values(values: Any, origin: str) -> Any:
     """Accept ``width_landmarks`` as a named pair ("paper", "cheeks") as well as two indices."""
-    from msa_lib.extract.visual import FACE_WIDTHS
-
     if not isinstance(values, Mapping) or not isinstance(values.get("width_landmarks"), str):
         return values
     w = values["width_landmarks"]

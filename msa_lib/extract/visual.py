@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msa_lib.config import VisualConfig
+from msa_lib.config import FACE_WIDTHS, VisualConfig
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, library_version, register
 from msa_lib.extract.landmarks import get_landmarker
@@ -59,7 +59,6 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: error
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 N_FEATURES = 65
-FACE_WIDTHS = {"paper": (0, 16), "cheeks": (234, 454)}
 MOUTH_LEFT, MOUTH_RIGHT, LIP_TOP, LIP_BOTTOM = 61, 291, 13, 14
 LEFT_EYE, RIGHT_EYE = (33, 133), (362, 263)
 INTER_EYE = (33, 263)

@@ -1,5 +1,8 @@
 """The msa command's shared behaviour: one-line errors, the config-file loader."""
 
+import subprocess
+import sys
+
 import pytest
 
 from msa_lib.cli import describe_error, main
@@ -32,3 +35,16 @@ def test_a_command_error_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["data", "summary", "--data-dir", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("msa data: error: ") and "nope" in err[0]
+
+
+def test_the_parser_loads_no_heavy_library():
+    # `msa --help` and every command's options must not wait for torch, pandas, librosa or
+    # MediaPipe: a fresh interpreter builds the whole parser and lists what it imported
+    code = (
+        "import sys; from msa_lib.cli import build_parser; build_parser(); "
+        "print(' '.join(sorted(m for m in sys.modules if '.' not in m)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert "msa_lib" in loaded
+    assert not loaded & {"torch", "pandas", "librosa", "mediapipe", "transformers", "sklearn", "av"}
