@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from msa_lib import evaluate
 from msa_lib.config import ConfigError, LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import BOOTSTRAP_STATS, metrics
+from msa_lib.evaluate import metrics
 from msa_lib.train.grid import run_grid
 
 CALIBRATIONS = ("affine", "scale")
@@ -132,48 +132,6 @@ def spread_ratio(label: np.ndarray, pred: np.ndarray) -> float:
     return float(np.std(pred) / np.std(label))
 
 
-def _stat(metric: str) -> Callable:
-    """A vectorised statistic: :data:`~msa_lib.evaluate.BOOTSTRAP_STATS` plus the spread ratio."""
-    if metric == "spread":
-        return lambda t, p, axis=-1: np.std(p, axis=axis) / np.std(t, axis=axis)
-    if metric not in BOOTSTRAP_STATS:
-        raise ValueError(f"no bootstrap statistic for '{metric}'")
-    return BOOTSTRAP_STATS[metric]
-
-
-def _seed_mean(stat: Callable, n_a: int) -> Callable:
-    """(label, preds...) -> mean over the first ``n_a`` predictions minus mean over the rest.
-
-    With no "rest" (``n_a`` = all), the seed mean itself.
-    """
-
-    def f(t, *preds, axis=-1):
-        vals = np.stack([stat(t, p, axis=axis) for p in preds])
-        a = np.nanmean(vals[:n_a], axis=0)
-        return a - np.nanmean(vals[n_a:], axis=0) if n_a < len(preds) else a
-
-    return f
-
-
-def _bootstrap(
-    y: np.ndarray, preds: Sequence[np.ndarray], stat: Callable, config: AblationConfig
-) -> tuple[float, float, float]:
-    """(estimate, low, high) of ``stat(y, *preds)``, paired percentile bootstrap over segments."""
-    data = (np.asarray(y, np.float64), *(np.asarray(p, np.float64) for p in preds))
-    res = stats.bootstrap(
-        data,
-        stat,
-        paired=True,
-        vectorized=True,
-        n_resamples=config.n_resamples,
-        confidence_level=config.confidence,
-        method="percentile",
-        rng=np.random.default_rng(0),
-    )
-    ci = res.confidence_interval
-    return float(stat(*data)), float(ci.low), float(ci.high)
-
-
 def seed_mean_ci(
     y: np.ndarray,
     preds: Sequence[np.ndarray],
@@ -181,7 +139,9 @@ def seed_mean_ci(
     config: AblationConfig = AblationConfig(),
 ) -> tuple[float, float, float]:
     """A metric averaged over seeds (one prediction vector each) and its bootstrap interval."""
-    return _bootstrap(y, preds, _seed_mean(_stat(metric), len(preds)), config)
+    return evaluate.seed_mean_ci(
+        y, preds, metric, n_resamples=config.n_resamples, confidence=config.confidence
+    )
 
 
 def difference_ci(
@@ -192,7 +152,9 @@ def difference_ci(
     config: AblationConfig = AblationConfig(),
 ) -> tuple[float, float, float]:
     """Seed-mean metric of ``a`` minus that of ``b`` on the same segments, paired bootstrap interval."""
-    return _bootstrap(y, [*preds_a, *preds_b], _seed_mean(_stat(metric), len(preds_a)), config)
+    return evaluate.seed_mean_ci(
+        y, preds_a, metric, preds_b, n_resamples=config.n_resamples, confidence=config.confidence
+    )
 
 
 # ----------------------------------------------------------------- running

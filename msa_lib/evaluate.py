@@ -84,13 +84,26 @@ def _acc7_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean(np.round(np.clip(t, -3, 3)) == np.round(np.clip(p, -3, 3)), axis=axis)
 
 
-# vectorised statistics for scipy.stats.bootstrap (paired resampling of labels and predictions)
+def _spread_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.std(p, axis=axis) / np.std(t, axis=axis)
+
+
+# vectorised statistics for scipy.stats.bootstrap (paired resampling of labels and predictions);
+# "spread" is sd(predictions) / sd(labels)
 BOOTSTRAP_STATS: dict[str, Callable] = {
     "mae": _mae_stat,
     "r": _r_stat,
     "acc2_non0": _acc2_non0_stat,
     "acc7": _acc7_stat,
+    "spread": _spread_stat,
 }
+
+
+def _bootstrap_stat(metric: str) -> Callable:
+    """The vectorised statistic of ``metric``, or a ValueError naming the known ones."""
+    if metric not in BOOTSTRAP_STATS:
+        raise ValueError(f"no bootstrap statistic for '{metric}' (known: {list(BOOTSTRAP_STATS)})")
+    return BOOTSTRAP_STATS[metric]
 
 
 def bootstrap_ci(
@@ -103,10 +116,8 @@ def bootstrap_ci(
     method: str = "BCa",
 ) -> tuple[float, float, float]:
     """(estimate, low, high): a paired bootstrap CI of one metric (``scipy.stats.bootstrap``)."""
-    if metric not in BOOTSTRAP_STATS:
-        raise ValueError(f"no bootstrap statistic for '{metric}' (known: {list(BOOTSTRAP_STATS)})")
+    stat = _bootstrap_stat(metric)
     t, p = _check_pair(y_true, y_pred)
-    stat = BOOTSTRAP_STATS[metric]
     res = stats.bootstrap(
         (t, p),
         stat,
@@ -122,6 +133,43 @@ def bootstrap_ci(
         float(res.confidence_interval.low),
         float(res.confidence_interval.high),
     )
+
+
+def _seed_mean_stat(stat: Callable, n_first: int) -> Callable:
+    """(label, preds...) -> mean ``stat`` of the first ``n_first`` preds less that of the rest."""
+
+    def f(t, *preds, axis=-1):
+        vals = np.stack([stat(t, p, axis=axis) for p in preds])
+        first = np.nanmean(vals[:n_first], axis=0)
+        return first - np.nanmean(vals[n_first:], axis=0) if n_first < len(preds) else first
+
+    return f
+
+
+def seed_mean_ci(
+    y_true: np.ndarray,
+    preds: Sequence[np.ndarray],
+    metric: str = "r",
+    minus: Sequence[np.ndarray] = (),
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Seed-mean metric of ``preds`` (less that of ``minus``) and its percentile bootstrap CI."""
+    stat = _seed_mean_stat(_bootstrap_stat(metric), len(preds))
+    data = (np.asarray(y_true, np.float64), *(np.asarray(p, np.float64) for p in (*preds, *minus)))
+    res = stats.bootstrap(
+        data,
+        stat,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    ci = res.confidence_interval
+    return float(stat(*data)), float(ci.low), float(ci.high)
 
 
 def metrics_with_ci(

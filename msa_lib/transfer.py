@@ -34,7 +34,7 @@ import torch
 from msa_lib.adapt import PAIRED_KINDS, adabn_fusion, fit_adapter
 from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import BOOTSTRAP_STATS, metrics
+from msa_lib.evaluate import metrics, seed_mean_ci
 from msa_lib.train.fusion import TrainedModel, fine_tune, fit, predict
 
 SETTINGS = ("source model", "zero-shot", "fine-tuned", "target only")
@@ -293,15 +293,6 @@ def fine_tune_job(
 
 
 # ----------------------------------------------------------------- summaries
-def _seed_mean_stat(stat):
-    """A statistic of (label, pred_seed0, pred_seed1, ...): the metric averaged over seeds."""
-
-    def f(t, *preds, axis=-1):
-        return np.nanmean(np.stack([stat(t, p, axis=axis) for p in preds]), axis=0)
-
-    return f
-
-
 def summarise(
     rows: Sequence[dict],
     data_name: str,
@@ -310,8 +301,6 @@ def summarise(
     ci_metrics: Sequence[str] = ("r", "mae", "acc2_non0"),
 ) -> pd.DataFrame:
     """One line per (setting, adapter, adabn): metrics averaged over seeds, 95% bootstrap bounds."""
-    from scipy import stats
-
     frame = pd.DataFrame(rows)
     out = []
     for (setting, adapter, bn), g in frame.groupby(["setting", "adapter", "adabn"], sort=False):
@@ -337,17 +326,7 @@ def summarise(
             else float("nan"),
         }
         for m in ci_metrics:
-            res = stats.bootstrap(
-                (y, *preds),
-                _seed_mean_stat(BOOTSTRAP_STATS[m]),
-                paired=True,
-                vectorized=True,
-                n_resamples=n_resamples,
-                method="percentile",
-                rng=np.random.default_rng(0),
-            )
-            line[f"{m}_lo"] = float(res.confidence_interval.low)
-            line[f"{m}_hi"] = float(res.confidence_interval.high)
+            _, line[f"{m}_lo"], line[f"{m}_hi"] = seed_mean_ci(y, preds, m, n_resamples=n_resamples)
         out.append(line)
     return pd.DataFrame(out)
 

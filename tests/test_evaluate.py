@@ -11,6 +11,7 @@ from msa_lib.evaluate import (
     metrics_with_ci,
     pearson,
     scale_diagnostics,
+    seed_mean_ci,
     table1,
 )
 
@@ -79,6 +80,38 @@ def test_bootstrap_ci_brackets_estimate_and_is_seeded():
     assert hi2 - lo2 < hi - lo
     with pytest.raises(ValueError, match="no bootstrap statistic for 'f1'"):
         bootstrap_ci(y, p, "f1")
+
+
+def test_seed_mean_ci_against_per_seed_metrics_and_by_hand():
+    rng = np.random.default_rng(3)
+    y = rng.uniform(-3, 3, 200)
+    preds = [y + rng.normal(0, s, 200) for s in (0.5, 1.0, 1.5)]
+    for metric in ("r", "mae", "acc2_non0", "acc7"):
+        est, lo, hi = seed_mean_ci(y, preds, metric, n_resamples=400)
+        assert est == pytest.approx(np.mean([metrics(y, p)[metric] for p in preds]))
+        assert lo <= est <= hi and lo < hi
+    # the same empirical distribution four times over: the interval is about half as wide
+    _, lo, hi = seed_mean_ci(y, preds, "r", n_resamples=2000)
+    _, lo4, hi4 = seed_mean_ci(np.tile(y, 4), [np.tile(p, 4) for p in preds], "r", n_resamples=2000)
+    assert 0.35 < (hi4 - lo4) / (hi - lo) < 0.65
+    # a seed with constant predictions has no r: the mean is over the others
+    est, _, _ = seed_mean_ci(y, [preds[0], np.full(200, 0.5), preds[2]], "r", n_resamples=50)
+    assert est == pytest.approx((metrics(y, preds[0])["r"] + metrics(y, preds[2])["r"]) / 2)
+    # every |error| the same within each seed: every resample has the same MAE, 2 then 2 - 0.5
+    x = np.arange(10.0)
+    assert seed_mean_ci(x, [x + 1, x - 3], "mae", n_resamples=50) == (2.0, 2.0, 2.0)
+    est, lo, hi = seed_mean_ci(x, [x + 1, x - 3], "mae", minus=[x + 0.5], n_resamples=50)
+    assert (est, lo, hi) == pytest.approx((1.5, 1.5, 1.5))
+    # a difference: estimate of the two seed means' difference, zero against itself
+    est, lo, hi = seed_mean_ci(y, preds[:1], "r", minus=preds[2:], n_resamples=400)
+    assert est == pytest.approx(metrics(y, preds[0])["r"] - metrics(y, preds[2])["r"])
+    assert 0 < lo < est < hi
+    assert seed_mean_ci(y, preds, "mae", minus=preds, n_resamples=50) == (0.0, 0.0, 0.0)
+    assert seed_mean_ci(y, preds, "r", n_resamples=100, seed=4) == seed_mean_ci(
+        y, preds, "r", n_resamples=100, seed=4
+    )
+    with pytest.raises(ValueError, match="no bootstrap statistic for 'f1'"):
+        seed_mean_ci(y, preds, "f1")
 
 
 def test_metrics_with_ci_keys():

@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from msa_lib.evaluate import metrics
+from msa_lib.evaluate import metrics, seed_mean_ci
 from msa_lib.extract.text import resolve_model
 
 SCORE_RANGE = (-3.0, 3.0)
@@ -524,15 +524,6 @@ def seed_job(
     return scores
 
 
-def _seed_mean(stat):
-    """A statistic of (label, pred_seed0, pred_seed1, ...): the metric averaged over seeds."""
-
-    def f(t, *preds, axis=-1):
-        return np.nanmean(np.stack([stat(t, p, axis=axis) for p in preds]), axis=0)
-
-    return f
-
-
 def scored_row(name: str, labels: np.ndarray, pred: np.ndarray, n_resamples: int) -> dict:
     """Test metrics of one set of predictions with 95% percentile-bootstrap bounds."""
     from msa_lib.evaluate import bootstrap_ci
@@ -553,25 +544,13 @@ def results_table(
     ``ensemble`` scores the seeds' predictions averaged per segment (one model of all seeds, at
     their summed cost); it is left out for a single seed.
     """
-    from scipy import stats
-
-    from msa_lib.evaluate import BOOTSTRAP_STATS
-
     per_seed = pd.DataFrame([scored_row(str(s), labels, p, n_resamples) for s, p in preds.items()])
     mean = {"seed": "mean", **per_seed[list(TABLE_METRICS)].mean().to_dict()}
     sd = {"seed": "sd", **per_seed[list(TABLE_METRICS)].std(ddof=1).to_dict()}
     for m in CI_METRICS:
-        res = stats.bootstrap(
-            (labels, *preds.values()),
-            _seed_mean(BOOTSTRAP_STATS[m]),
-            paired=True,
-            vectorized=True,
-            n_resamples=n_resamples,
-            method="percentile",
-            rng=np.random.default_rng(0),
+        _, mean[f"{m}_lo"], mean[f"{m}_hi"] = seed_mean_ci(
+            labels, list(preds.values()), m, n_resamples=n_resamples
         )
-        mean[f"{m}_lo"] = float(res.confidence_interval.low)
-        mean[f"{m}_hi"] = float(res.confidence_interval.high)
     rows = [mean, sd]
     if len(preds) > 1:
         ensemble = np.mean(np.stack(list(preds.values())), axis=0)
