@@ -250,16 +250,6 @@ class AudioExtractor(Extractor):
         """``pad_to`` columns (or the 29 values when padding is narrower)."""
         return len(feature_names(self.settings))
 
-    def key_settings(self) -> dict:
-        """The settings with the protocol's choices filled in, less the protocol's name.
-
-        What the vectors depend on: the same choices reached by a protocol or set one by one
-        share the cache.
-        """
-        out = dataclasses.asdict(self.settings.resolved())
-        del out["protocol"]
-        return out
-
     def run(self, seg: Segment) -> Outcome:
         """Audio vector of the segment's window; flags count frames and name what was missing."""
         r = extract_audio(seg.media, seg.start, seg.end, self.settings)

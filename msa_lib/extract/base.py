@@ -106,8 +106,16 @@ class Extractor(ABC):
         """What goes into the FeatureSet's metadata for this modality."""
 
     def key_settings(self) -> Any:
-        """The settings the vectors depend on (default: all of them)."""
-        return self.settings
+        """The settings the vectors depend on (default: all of them).
+
+        Settings with a protocol (``resolved()``) count with its choices filled in, less its name:
+        the same choices reached by a protocol or set one by one share the cache.
+        """
+        if not hasattr(self.settings, "resolved"):
+            return self.settings
+        out = dataclasses.asdict(self.settings.resolved())
+        del out["protocol"]
+        return out
 
     def cache_key(self) -> str:
         """A short hash of the settings and library versions (the cache folder's name)."""

@@ -392,16 +392,6 @@ class VisualExtractor(Extractor):
         """The 65 features."""
         return N_FEATURES
 
-    def key_settings(self) -> dict:
-        """The settings with the protocol's choices filled in, less the protocol's name.
-
-        What the vectors depend on: the same choices reached by a protocol or set one by one
-        share the cache.
-        """
-        out = dataclasses.asdict(self.settings.resolved())
-        del out["protocol"]
-        return out
-
     def run(self, seg: Segment) -> Outcome:
         """Visual vector of the segment's window; flags count frames with and without a face."""
         r = extract_visual(seg.media, seg.start, seg.end, self.settings)
