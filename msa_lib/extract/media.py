@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -80,8 +83,23 @@ def _open(path: str | os.PathLike) -> av.container.InputContainer:
 
 
 def probe(path: str | os.PathLike) -> MediaInfo:
-    """Duration, streams, frame rate and size of a media file."""
+    """Duration, streams, frame rate and size of a media file (read once per file and version).
+
+    Every extractor probes the file it reads, and a worker reads a video once per segment: the
+    answer is kept per process, keyed by path, size and modification time, so that a file is
+    opened to probe it once, not once per extractor and segment.
+    """
     path = Path(path)
+    if not path.is_file():
+        _open(path)  # raises the MediaError that names the problem
+    st = path.stat()
+    return _probe(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _probe(name: str, size: int, mtime_ns: int) -> MediaInfo:
+    """``probe`` of one version of a file (``size`` and ``mtime_ns`` key the cache)."""
+    path = Path(name)
     with _open(path) as c:
         v = c.streams.video[0] if c.streams.video else None
         a = c.streams.audio[0] if c.streams.audio else None
@@ -333,6 +351,65 @@ def iter_frames(
         except av.error.FFmpegError as exc:
             if not (partial_ok and decoded):  # a truncated file: keep the frames decoded
                 raise MediaError(f"{path}: video stream cannot be decoded ({exc})") from exc
+
+
+T = TypeVar("T")
+_DONE = object()  # the end of a prefetched stream
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised by a prefetched iterator, carried to the consumer."""
+
+    exc: BaseException
+
+
+def prefetch(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, up to ``depth`` ahead of the consumer.
+
+    Video decoding (FFmpeg, which releases the GIL) then runs while the caller's landmark model
+    works on the previous frame. An exception in ``items`` is raised in the consumer at the point
+    where it happened; a consumer that stops early (an exception, ``break``) stops the thread and
+    closes ``items`` (and with it the file) before this returns.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(x: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for x in items:
+                if not put(x):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failure(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="msa-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            x = q.get()
+            if x is _DONE:
+                return
+            if isinstance(x, _Failure):
+                raise x.exc
+            yield x
+    finally:
+        stop.set()
+        worker.join()
 
 
 def write_media(

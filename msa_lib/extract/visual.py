@@ -51,6 +51,7 @@ from msa_lib.extract.media import (
     check_truncation,
     check_window,
     iter_frames,
+    prefetch,
     probe,
     sample_times,
 )
@@ -342,7 +343,9 @@ def extract_visual(
     kept_t, kept_lm = [], []
     h = w = None
     lmk = get_landmarker(cfg)  # the process's landmarker, reset for this segment
-    for fr in iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None):
+    # frames decode in a thread while the landmark model works on the previous one
+    frames_in = iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None)
+    for fr in prefetch(frames_in):
         h, w = fr.rgb.shape[:2]
         lm = lmk.detect(fr.rgb, (fr.time - s) * 1000)
         feats.append(frame_geometry(lm, w, h, cfg))

@@ -10,6 +10,7 @@ from msa_lib.extract.media import (
     NoAudioError,
     check_window,
     iter_frames,
+    prefetch,
     probe,
     read_audio,
     sample_times,
@@ -79,6 +80,18 @@ def test_frame_window_by_time(long_tone_clip):
     assert frames[0].time == pytest.approx(2.0, abs=0.051)
 
 
+def test_probe_sees_a_file_rewritten_in_place(tmp_path):
+    # probe keeps its answer per file; a new version of the file (size, mtime) is probed anew
+    img = np.zeros((64, 64, 3), np.uint8)
+    clip = write_media(tmp_path / "clip.mp4", [img] * 10, fps=10)
+    assert probe(clip).duration == pytest.approx(1.0, abs=0.15)
+    write_media(clip, [img] * 30, fps=10)
+    assert probe(clip).duration == pytest.approx(3.0, abs=0.15)
+    clip.unlink()
+    with pytest.raises(MediaError, match="clip.mp4: file not found"):
+        probe(clip)
+
+
 def test_odd_width_frames_are_contiguous(tmp_path):
     # widths whose RGB rows are not a multiple of the line alignment come back row-padded from
     # FFmpeg; MediaPipe reads buffers as contiguous, so padded rows would scramble the image
@@ -98,3 +111,31 @@ def test_check_window_outside_the_video(face_clip):
         check_window(info, 1.5, 1.0, "s1")
     # a small overhang (rounding in segment tables) is clipped
     assert check_window(info, 1.0, info.duration + 0.2) == (1.0, info.duration)
+
+
+def test_prefetch_keeps_order_and_raises_where_the_source_failed():
+    def source():
+        yield from range(10)
+        raise MediaError("clip.mp4: video stream cannot be decoded")
+
+    got = []
+    with pytest.raises(MediaError, match="clip.mp4: video stream cannot be decoded"):
+        for x in prefetch(source(), depth=2):
+            got.append(x)
+    assert got == list(range(10))
+
+
+def test_prefetch_stops_and_closes_the_source_when_the_consumer_stops(face_clip):
+    closed = []
+
+    def source():
+        try:
+            yield from iter_frames(face_clip)
+        finally:
+            closed.append(True)
+
+    frames = prefetch(source(), depth=2)
+    first = next(frames)
+    frames.close()  # the consumer stops after one frame (as an exception in its loop would)
+    assert first.index == 0 and closed == [True]
+    assert [f.index for f in prefetch(iter_frames(face_clip, max_frames=5))] == [0, 1, 2, 3, 4]
