@@ -401,6 +401,26 @@ def write_ratios(rows: list[dict], path: Path) -> None:
     new.to_csv(path, index=False)
 
 
+def core_scaling(n: int = 10_000_000) -> dict:
+    """Throughput of two processes running a fixed pure-CPU loop at once, against one alone.
+
+    What ``--workers 2`` can gain over one process is bounded by this: 2.0 on two free cores,
+    less when the cores are shared with other work or are hardware threads of one core.
+    """
+    code = f"s = 0\nfor i in range({n}):\n    s += i * i\n"
+
+    def wall(k: int) -> float:
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(k)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - t0
+
+    one = min(wall(1) for _ in range(2))
+    two = min(wall(2) for _ in range(2))
+    return {"one_s": one, "two_s": two, "scaling": 2 * one / two}
+
+
 def machine() -> dict:
     """What the numbers were measured on."""
     return {
@@ -547,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         2.6,
     )
     details["corpus"] = {f"{p}-{w}": v for (p, w), v in corpus.items()}
+    details["core_scaling"] = core_scaling()
+    print(f"cores   two processes give {details['core_scaling']['scaling']:.2f}x one", flush=True)
     details["visual_landmarker_in_corpus"] = "litert" if landmarker_field() else "tasks"
     details["library_landmarker"] = getattr(VisualConfig(), "landmarker", "tasks")
 

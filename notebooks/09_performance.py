@@ -235,7 +235,10 @@ display(
 #
 # Ours reuses one landmarker per worker for every segment (the model is loaded and its graph
 # built once, not per segment; each segment's timestamps are offset past the previous one's, as
-# VIDEO mode requires) and can run the landmark model without the Tasks graph:
+# VIDEO mode requires), decodes the next frames in a thread while the model works on the current
+# one (FFmpeg releases Python's lock while it decodes), probes each file once per worker, bounds
+# FFmpeg to one decoding thread per worker (the workers are the parallelism), and can run the
+# landmark model without the Tasks graph:
 # `msa_lib.extract.landmarks` reads the two networks out of `face_landmarker.task` (a zip) and
 # runs them through LiteRT (XNNPACK, one thread), doing what the graph does around them -- the
 # face detector on the first frame and after a loss, a crop tracked from the previous frame's
@@ -290,6 +293,14 @@ else:
             "loaded machine; the ratios, measured side by side, are what to read. In the "
             f"visual rows, ours is {speed['visual']['ours_scope']}; the worker runs use the "
             f"library's configured landmarker ({speed['visual_landmarker_in_corpus']})."
+            + (
+                f" Two processes of a fixed pure-CPU loop ran at "
+                f"{speed['core_scaling']['scaling']:.2f}x the throughput of one in the same run: "
+                "the most that `--workers 2` can gain over one process on this machine, which "
+                "bounds every two-worker ratio below."
+                if "core_scaling" in speed
+                else ""
+            )
         )
     )
 
