@@ -35,7 +35,7 @@ import pandas as pd
 from msa_lib import evaluate
 from msa_lib.config import ConfigError, LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import metrics
+from msa_lib.evaluate import metrics, seed_mean_cis
 from msa_lib.train.grid import run_grid
 
 CALIBRATIONS = ("affine", "scale")
@@ -250,6 +250,7 @@ def summarise(result: AblationResult) -> pd.DataFrame:
     stretched).
     """
     cfg, rows = result.config, []
+    ci = {"n_resamples": cfg.n_resamples, "confidence": cfg.confidence}
     chosen = selected_alpha(result)
     r = result.runs
     for loss in r["variant"].unique():
@@ -263,17 +264,11 @@ def summarise(result: AblationResult) -> pd.DataFrame:
             "n_test": len(y),
             "valid_r": float(r[(r["variant"] == loss) & (r["split"] == "valid")]["r"].mean()),
         }
-        for metric in ("r", "mae", "acc2_non0"):
-            row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = seed_mean_ci(
-                y, preds, metric, cfg
-            )
+        row.update(seed_mean_cis(y, preds, **ci))
         row["r_sd"] = float(np.std([metrics(y, p)["r"] for p in preds], ddof=1))
         row["spread"] = float(np.mean([spread_ratio(y, p) for p in preds]))
         row["spread_cal"] = float(np.mean([spread_ratio(y, p) for p in cal]))
-        for metric in ("r", "mae", "acc2_non0"):
-            row[f"{metric}_cal"], row[f"{metric}_cal_lo"], row[f"{metric}_cal_hi"] = seed_mean_ci(
-                y, cal, metric, cfg
-            )
+        row.update(seed_mean_cis(y, cal, suffix="_cal", **ci))
         own = result.predictions[result.predictions["variant"] == loss]
         row["cal_slope"] = float(own.groupby("seed")["cal_slope"].first().mean())
         row["best_epoch"] = float(

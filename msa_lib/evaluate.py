@@ -172,6 +172,24 @@ def seed_mean_ci(
     return float(stat(*data)), float(ci.low), float(ci.high)
 
 
+def seed_mean_cis(
+    y_true: np.ndarray,
+    preds: Sequence[np.ndarray],
+    which: Sequence[str] = ("r", "mae", "acc2_non0"),
+    suffix: str = "",
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+) -> dict[str, float]:
+    """:func:`seed_mean_ci` of each of ``which``: ``<metric><suffix>``, ``..._lo``, ``..._hi``."""
+    out: dict[str, float] = {}
+    for m in which:
+        key = f"{m}{suffix}"
+        out[key], out[f"{key}_lo"], out[f"{key}_hi"] = seed_mean_ci(
+            y_true, preds, m, n_resamples=n_resamples, confidence=confidence
+        )
+    return out
+
+
 def metrics_with_ci(
     y_true: np.ndarray,
     y_pred: np.ndarray,

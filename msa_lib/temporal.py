@@ -45,7 +45,7 @@ from msa_lib.atomic import atomic_path
 from msa_lib.config import ConfigError, LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.csd import csd_dim, open_csd, read_entry
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
-from msa_lib.evaluate import metrics
+from msa_lib.evaluate import metrics, seed_mean_ci, seed_mean_cis
 from msa_lib.losses import compute_loss
 from msa_lib.models import FusionOutput
 from msa_lib.train.codehash import code_fingerprint
@@ -573,10 +573,9 @@ def summarise_comparison(
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per model: test r, MAE, Acc-2 (non-0) averaged over seeds with 95% bootstrap intervals,
     mean validation r and epoch kept; and temporal minus averaged (``d_r``, ``d_mae``) with the
-    paired interval over test segments (:mod:`msa_lib.ablation`'s seed-mean bootstrap)."""
-    from msa_lib.ablation import AblationConfig, difference_ci, seed_mean_ci, seed_predictions
+    paired interval over test segments (:func:`msa_lib.evaluate.seed_mean_ci`)."""
+    from msa_lib.ablation import seed_predictions
 
-    cfg = AblationConfig(n_resamples=n_resamples)
     runs, rows, preds = comparison.runs, [], {}
     for model in ("temporal", "averaged"):
         y, preds[model] = seed_predictions(comparison.predictions, "model", model)
@@ -590,14 +589,11 @@ def summarise_comparison(
             "best_epoch": float(own[own["split"] == "test"]["best_epoch"].mean()),
             "seconds": comparison.seconds[model],
         }
-        for metric in ("r", "mae", "acc2_non0"):
-            row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = seed_mean_ci(
-                y, preds[model], metric, cfg
-            )
+        row.update(seed_mean_cis(y, preds[model], n_resamples=n_resamples))
         rows.append(row)
     effect: dict[str, float] = {}
     for metric, key in (("r", "d_r"), ("mae", "d_mae")):
-        effect[key], effect[f"{key}_lo"], effect[f"{key}_hi"] = difference_ci(
-            y, preds["temporal"], preds["averaged"], metric, cfg
+        effect[key], effect[f"{key}_lo"], effect[f"{key}_hi"] = seed_mean_ci(
+            y, preds["temporal"], metric, preds["averaged"], n_resamples=n_resamples
         )
     return pd.DataFrame(rows), effect

@@ -12,6 +12,7 @@ from msa_lib.evaluate import (
     pearson,
     scale_diagnostics,
     seed_mean_ci,
+    seed_mean_cis,
     table1,
 )
 
@@ -112,6 +113,10 @@ def test_seed_mean_ci_against_per_seed_metrics_and_by_hand():
     )
     with pytest.raises(ValueError, match="no bootstrap statistic for 'f1'"):
         seed_mean_ci(y, preds, "f1")
+    cols = seed_mean_cis(y, preds, ("mae", "acc7"), suffix="_cal", n_resamples=100)
+    assert list(cols) == [f"{m}_cal{s}" for m in ("mae", "acc7") for s in ("", "_lo", "_hi")]
+    assert cols["mae_cal"] == pytest.approx(np.mean([np.abs(y - p).mean() for p in preds]))
+    assert cols["mae_cal_lo"] < cols["mae_cal"] < cols["mae_cal_hi"]
 
 
 def test_metrics_with_ci_keys():
