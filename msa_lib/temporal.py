@@ -169,14 +169,7 @@ def aligned_features(
     same order), so the averaged model and the temporal model see the same segments. The frame
     table gives, per modality, the median, min and max frames per segment before alignment.
     """
-    files = folder.csd_files(corpus)
-    absent = [m for m in modalities if m not in files]
-    if absent:
-        raise FileNotFoundError(
-            f"{folder.root}: no .csd file for {corpus} modality {absent} (found {sorted(files)})"
-        )
-    seg = folder.segments(corpus)
-    seg = seg[seg["split"] != "unassigned"].reset_index(drop=True)
+    files, seg = folder.csd_segments(corpus, modalities)
     feats, meta, counts = {}, {}, []
     for m in modalities:
         frames = segment_frames(files[m], seg)
@@ -203,17 +196,8 @@ def aligned_features(
             version="csd",
             params={"steps": config.steps, "width": width, "alignment": ALIGN[m]},
         )
-    fs = FeatureSet(
-        segment_id=seg["segment_id"].to_numpy(),
-        video_id=seg["video_id"].to_numpy(),
-        split=seg["split"].to_numpy(),
-        label=seg["label"].to_numpy(),
-        features=feats,
-        meta=meta,
-        corpus=corpus,
-        source=folder.source,
-    )
-    return fs.validate(f"{folder.root} ({corpus}, aligned)"), pd.DataFrame(counts)
+    fs = folder.feature_set(corpus, seg, feats, meta, f"{folder.root} ({corpus}, aligned)")
+    return fs, pd.DataFrame(counts)
 
 
 def frame_width(fs: FeatureSet, modality: str, steps: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from msa_lib.data.segments import SegmentsTableError, read_segments
 
 class DataFolderError(SegmentsTableError):
     """The data folder, or a file in it, breaks the expected layout."""
+
+
+class MissingCsdError(DataFolderError, FileNotFoundError):
+    """A .csd file a request needs is not in the data folder."""
 
 
 @dataclass
@@ -138,36 +143,54 @@ class DataFolder:
                     break
         return found
 
-    def features(
-        self, corpus: str, modalities: tuple[str, ...] = ("visual", "audio", "text")
-    ) -> tuple[FeatureSet, dict[str, AverageReport]]:
-        """Average the corpus's .csd sequences per segment into a FeatureSet (with reports)."""
+    def csd_segments(
+        self, corpus: str, modalities: Sequence[str]
+    ) -> tuple[dict[str, Path], pd.DataFrame]:
+        """The .csd file of each modality and the corpus's segments with a split, in table order."""
         files = self.csd_files(corpus)
         absent = [m for m in modalities if m not in files]
         if absent:
-            raise DataFolderError(
+            raise MissingCsdError(
                 f"{layout.csd_dir(self.root)}: no .csd file for {corpus} modality {absent}; "
                 f"looked for {[CSD_NAMES[corpus][m] for m in absent]}"
             )
         seg = self.segments(corpus)
-        seg = seg[seg["split"] != "unassigned"].reset_index(drop=True)
+        return files, seg[seg["split"] != "unassigned"].reset_index(drop=True)
+
+    def feature_set(
+        self,
+        corpus: str,
+        seg: pd.DataFrame,
+        features: dict[str, np.ndarray],
+        meta: dict[str, ModalityMeta],
+        origin: str,
+    ) -> FeatureSet:
+        """The validated FeatureSet of ``seg``'s rows (from :meth:`csd_segments`) and ``features``."""
+        fs = FeatureSet(
+            segment_id=seg["segment_id"].to_numpy(),
+            video_id=seg["video_id"].to_numpy(),
+            split=seg["split"].to_numpy(),
+            label=seg["label"].to_numpy(),
+            features=features,
+            meta=meta,
+            corpus=corpus,
+            source=self.source,
+        )
+        return fs.validate(origin)
+
+    def features(
+        self, corpus: str, modalities: tuple[str, ...] = ("visual", "audio", "text")
+    ) -> tuple[FeatureSet, dict[str, AverageReport]]:
+        """Average the corpus's .csd sequences per segment into a FeatureSet (with reports)."""
+        files, seg = self.csd_segments(corpus, modalities)
         feats, meta, reports = {}, {}, {}
         for m in modalities:
             feats[m], reports[m] = average_segments(files[m], seg)
             meta[m] = ModalityMeta(
                 extractor=files[m].stem, version="csd", params={"pooling": "finite mean over time"}
             )
-        fs = FeatureSet(
-            segment_id=seg["segment_id"].to_numpy(),
-            video_id=seg["video_id"].to_numpy(),
-            split=seg["split"].to_numpy(),
-            label=seg["label"].to_numpy(),
-            features=feats,
-            meta=meta,
-            corpus=corpus,
-            source=self.source,
-        )
-        return fs.validate(f"{layout.csd_dir(self.root)} ({corpus})"), reports
+        origin = f"{layout.csd_dir(self.root)} ({corpus})"
+        return self.feature_set(corpus, seg, feats, meta, origin), reports
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict:
