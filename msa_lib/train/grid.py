@@ -73,26 +73,6 @@ def run_key(
     return h.hexdigest()[:20]
 
 
-def _one_run(
-    splits: Mapping[str, FeatureSet],
-    subset: str,
-    modalities: Sequence[str],
-    seed: int,
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    loss_config: LossConfig,
-    cache_file: Path | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Train one configuration and score it once on every split; reuse or write ``cache_file``."""
-    if cache_file is not None and cache_file.is_file():
-        return pd.read_pickle(cache_file)
-    result = _train_and_score(
-        splits, subset, modalities, seed, model_config, train_config, loss_config
-    )
-    _store(result, cache_file)
-    return result
-
-
 def _seed_runs(
     splits: Mapping[str, FeatureSet],
     subset: str,
@@ -103,7 +83,7 @@ def _seed_runs(
     loss_config: LossConfig,
     cache_files: Sequence[Path | None],
 ) -> list[dict[str, pd.DataFrame]]:
-    """The seeds of one subset: cached runs read back, the others trained together as an ensemble."""
+    """Seeds of one subset: cached runs read back, one other trained alone, more as an ensemble."""
     parts: dict[int, dict[str, pd.DataFrame]] = {}
     todo = []
     for seed, cache in zip(seeds, cache_files, strict=True):
@@ -111,24 +91,14 @@ def _seed_runs(
             parts[seed] = pd.read_pickle(cache)
         else:
             todo.append((seed, cache))
-    if len(todo) == 1:
-        seed, cache = todo[0]
-        parts[seed] = _one_run(
-            splits, subset, modalities, seed, model_config, train_config, loss_config, cache
-        )
-    elif todo:
-        trained = _train_and_score_seeds(
-            splits,
-            subset,
-            modalities,
-            [s for s, _ in todo],
-            model_config,
-            train_config,
-            loss_config,
-        )
-        for (seed, cache), result in zip(todo, trained, strict=True):
-            _store(result, cache)
-            parts[seed] = result
+    args, to_train = (model_config, train_config, loss_config), [s for s, _ in todo]
+    if len(to_train) > 1:
+        trained = _train_and_score_seeds(splits, subset, modalities, to_train, *args)
+    else:  # one seed (or none) trains as a separate run
+        trained = [_train_and_score(splits, subset, modalities, s, *args) for s in to_train]
+    for (seed, cache), result in zip(todo, trained, strict=True):
+        _store(result, cache)
+        parts[seed] = result
     return [parts[s] for s in seeds]
 
 
@@ -246,27 +216,25 @@ def run_grid(
             return None
         return Path(cache_dir) / f"run-{run_key(splits, m, seed, args, code)}.pkl"
 
-    jobs = []
-    for s, m in subsets.items():
-        if ensemble and len(seeds) > 1:
-            caches = [cache_file(m, seed) for seed in seeds]
-            jobs.append((_seed_runs, (splits, s, tuple(m), list(seeds), *args, caches)))
-        else:
-            for seed in seeds:
-                one = (splits, s, tuple(m), seed, *args, cache_file(m, seed))
-                jobs.append((_one_run_list, one))
+    # a job: a subset's seeds trained together (``ensemble``), else one seed of it
+    groups = [list(seeds)] if ensemble and len(seeds) > 1 else [[seed] for seed in seeds]
+    jobs = [
+        (splits, s, tuple(m), g, *args, [cache_file(m, seed) for seed in g])
+        for s, m in subsets.items()
+        for g in groups
+    ]
     # the costliest first (more modalities, more encoders), so that parallel workers finish together
-    jobs.sort(key=lambda job: -len(job[1][2]))
+    jobs.sort(key=lambda job: -len(job[2]))
     bar = tqdm(total=len(subsets) * len(seeds), desc="runs", disable=not progress)
     parts: list[dict[str, pd.DataFrame]] = []
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
         gen = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(func)(*job_args) for func, job_args in jobs
+            delayed(_seed_runs)(*job) for job in jobs
         )
     else:
-        gen = (func(*job_args) for func, job_args in jobs)
+        gen = (_seed_runs(*job) for job in jobs)
     for done in gen:
         parts.extend(done)
         bar.update(len(done))
@@ -281,8 +249,3 @@ def run_grid(
         )
 
     return GridResult(cat("runs"), cat("histories"), cat("predictions"))
-
-
-def _one_run_list(*args: object) -> list[dict[str, pd.DataFrame]]:
-    """:func:`_one_run` as a one-element list (the shape every grid job returns)."""
-    return [_one_run(*args)]
