@@ -136,6 +136,9 @@ class SegmentWorker:
     """A Ray actor's state: the extractors, received once, reused for every segment it runs."""
 
     def __init__(self, extractors: Sequence[Extractor]) -> None:
+        from msa_lib.extract.runner import one_thread
+
+        one_thread()  # as a pool worker: the same features bit for bit
         self.extractors = list(extractors)
 
     def run(self, seg: Segment) -> dict[str, Outcome]:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from msa_lib.atomic import atomic_path
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
@@ -94,9 +95,20 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+def one_thread() -> None:
+    """One BLAS/OpenMP thread in this process, for the libraries loaded and those loaded later.
+
+    The workers are the parallelism: more threads per worker oversubscribe the cores. It also
+    makes a segment's features the same bit for bit whichever worker computes them (a pool
+    worker, a Ray actor, or the calling process): BLAS sums in another order with more threads.
+    """
+    os.environ["OMP_NUM_THREADS"] = "1"
+    threadpool_limits(limits=1)
+
+
 def _worker_init(parent: int) -> None:
-    """One BLAS/OpenMP thread per worker (the pool is the parallelism); die with the parent."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    """One BLAS/OpenMP thread per worker; die with the parent."""
+    one_thread()
     logging.basicConfig(level=logging.WARNING)
     die_with_parent(parent)
 
@@ -135,9 +147,10 @@ def _pool_pass(
     bar = tqdm(total=len(todo), desc=label, unit="seg", disable=not progress)
     try:
         if workers <= 1 or len(todo) <= 1:
-            for seg in todo:
-                on_done(seg, run_segment(seg, extractors))
-                bar.update()
+            with threadpool_limits(limits=1):  # as a worker computes them (see one_thread)
+                for seg in todo:
+                    on_done(seg, run_segment(seg, extractors))
+                    bar.update()
             return
         ctx = multiprocessing.get_context("spawn")  # MediaPipe and torch are not fork-safe
         with cf.ProcessPoolExecutor(
