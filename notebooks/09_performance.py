@@ -412,8 +412,8 @@ if speed is not None:
 # backends are therefore interchangeable mid-run: a run stopped under one resumes under the other
 # without recomputing a finished segment. A test starts a 2-CPU Ray instance and checks that
 # generated segments (a face, two windows of one video, a clip with no face, an empty file that
-# fails) give the local backend's features, flags and error log (features equal to float32
-# rounding: the two backends' BLAS thread settings differ), that a cache filled by either backend
+# fails) give the local backend's features, flags and error log bit for bit (every backend
+# extracts on one BLAS thread, so sums run in the same order), that a cache filled by either backend
 # is used by the other, and that a worker killed on one segment fails only that segment, with a
 # new actor taking the segments queued behind it. Ray adds a fixed start-up cost (the instance
 # and one worker process per actor) and a small cost per segment (sending it and its result);
