@@ -123,7 +123,7 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Run ``msa extract``."""
-    from msa_lib.cli.common import print_json
+    from msa_lib.cli.common import check_cpus, print_json
     from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
     from msa_lib.extract.ray_backend import RayConfig
@@ -134,10 +134,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise ExtractError("--address names a Ray cluster: add --backend ray")
     ray_config = RayConfig(address=args.address)
     workers = args.workers if args.workers is not None else (0 if args.address else 1)
+    zero = "every CPU of the cluster" if args.address else "one per core"
+    workers = check_cpus(workers, "--workers", zero)
     if args.address is None:
         workers = resolve_workers(workers)
-    elif workers < 0:
-        raise ExtractError(f"--workers must be >= 0 (0: every CPU of the cluster), got {workers}")
     settings = settings_from_args(args)
     segments, corpus = plan(args.path, args.segments, args.media, args.transcript_encoding)
     heard = None

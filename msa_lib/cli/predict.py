@@ -49,11 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def asr_threads(requested: int) -> int:
     """Whisper's CPU threads: ``requested``, or one per core (at most 4) for 0."""
+    from msa_lib.cli.common import check_cpus
     from msa_lib.extract.runner import available_cores
 
-    if requested < 0:
-        raise ValueError(f"--threads must be >= 0 (0: one per core), got {requested}")
-    return requested or min(available_cores(), 4)
+    return check_cpus(requested, "--threads") or min(available_cores(), 4)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
