@@ -29,6 +29,27 @@ def setup_style() -> None:
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight"})
 
 
+def start_chapter(data_dir: str | None):  # -> msa_lib.data.DataFolder
+    """A chapter's setup: known notices silenced, the book's style, and the data folder opened."""
+    import logging
+    import warnings
+
+    from msa_lib.data import open_data
+
+    # tqdm (imported by transformers) warns once that ipywidgets is absent: no bars are shown
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    # the data folder's findings (data source, zero-length segments) are chapter 1's to report
+    logging.getLogger("msa_lib").setLevel(logging.ERROR)
+    setup_style()
+    return open_data(data_dir)
+
+
+def data_note(folder, if_synthetic: str) -> str:
+    """The chapter's 'Data:' line: the folder and its kind, and ``if_synthetic`` when synthetic."""
+    note = f"**Data:** `{folder.root}` ({folder.label})."
+    return f"{note} {if_synthetic}" if folder.is_synthetic else note
+
+
 def source_tag(source: str) -> str:
     """'real data' or 'SYNTHETIC data (not CMU-MOSI/MOSEI)', for captions and titles."""
     return "real data" if source == "real" else "SYNTHETIC data (not CMU-MOSI/MOSEI)"

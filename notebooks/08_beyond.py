@@ -28,33 +28,22 @@ n_jobs = 2  # seeds trained side by side, one torch thread each
 cache_dir = None  # a folder: finished runs are kept and reused
 
 # %% tags=["remove-cell"]
-import logging
 import time
-import warnings
-
-# tqdm (imported by transformers) warns once that ipywidgets is absent: no progress bars are shown
-warnings.filterwarnings("ignore", message="IProgress not found")
-# the data folder's findings (data source, zero-length segments) are chapter 1's to report
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
 
 from IPython.display import Markdown, display
 
-from msa_lib.data import open_data
-from msa_lib.plots import setup_style
+from msa_lib.plots import data_note, start_chapter
 
-setup_style()
 t_chapter = time.perf_counter()
-folder = open_data(data_dir)
+folder = start_chapter(data_dir)  # silences tqdm's notice and library logging, opens the data
 
 # %% tags=["remove-input"]
 display(
     Markdown(
-        f"**Data:** `{folder.root}` ({folder.label})."
-        + (
-            ""
-            if not folder.is_synthetic
-            else " With no real data folder every number in this chapter is SYNTHETIC: the "
-            "synthetic corpus's generated transcripts, features and clips."
+        data_note(
+            folder,
+            "With no real data folder every number in this chapter is SYNTHETIC: the "
+            "synthetic corpus's generated transcripts, features and clips.",
         )
     )
 )

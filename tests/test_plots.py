@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from msa_lib.plots import (  # noqa: E402
     benchmark_rows,
     caption,
+    data_note,
     figure_bundle,
     format_table,
     plot_learning_curves,
@@ -24,6 +25,7 @@ from msa_lib.plots import (  # noqa: E402
     save_figure,
     save_table,
     show_figure,
+    start_chapter,
     table_bundle,
 )
 
@@ -171,3 +173,24 @@ def test_table_caption_with_code_keeps_the_directive_whole():
     lines = md.splitlines()
     assert lines[0] == "~~~{table} Saved in `results/x.csv`. [real data]"  # not a ``` fence
     assert lines[-1] == "~~~" and lines[1] == ":name: tab-x"
+
+
+def test_a_chapter_on_synthetic_data_says_so(small_synthetic):
+    import logging
+
+    folder = start_chapter(str(small_synthetic))
+    assert folder.is_synthetic
+    assert logging.getLogger("msa_lib").level == logging.ERROR
+    note = data_note(folder, "Every number here is SYNTHETIC.")
+    assert note.startswith(f"**Data:** `{folder.root}` (") and "SYNTHETIC" in note
+    assert note.endswith("Every number here is SYNTHETIC.")
+    logging.getLogger("msa_lib").setLevel(logging.NOTSET)
+
+
+def test_a_chapter_on_real_data_adds_no_synthetic_note(real_data_dir):
+    import logging
+
+    folder = start_chapter(str(real_data_dir))
+    assert data_note(folder, "SYNTHETIC") == f"**Data:** `{folder.root}` ({folder.label})."
+    assert "SYNTHETIC" not in folder.label
+    logging.getLogger("msa_lib").setLevel(logging.NOTSET)
