@@ -308,6 +308,22 @@ if ratios is not None:
         digits={"ours": 3, "baseline": 3, "ratio": 2},
     )
 
+# %% tags=["remove-input"]
+cold = speed["cold_extract"] if speed else None
+if cold and "imports" in cold:
+    display(
+        Markdown(
+            f"The cold one-clip `msa extract` took {cold['wall_s']:.1f} s in a fresh process, of "
+            f"which loading the models took {cold['model_s']:.1f} s (text encoder "
+            f"{cold['models']['text']:.1f} s with torch and transformers, GloVe "
+            f"{cold['models']['glove']:.1f} s, landmarker {cold['models']['landmarker']:.1f} s). "
+            f"Of the {cold['wall_s'] - cold['model_s']:.1f} s beyond them, importing the audio "
+            f"extractor (librosa, and scipy.signal with it) alone takes "
+            f"{cold['imports']['audio extractor']:.1f} s in a fresh process: the audio features "
+            "need librosa, as the paper's code does."
+        )
+    )
+
 # %% tags=["hide-input"]
 if speed is not None:
     w = worker_table(speed)
