@@ -56,6 +56,7 @@ from msa_lib.extract.base import Segment  # noqa: E402
 from msa_lib.extract.media import iter_frames, probe  # noqa: E402
 from msa_lib.extract.plan import plan_clips, plan_table  # noqa: E402
 from msa_lib.extract.runner import extract_corpus  # noqa: E402
+from msa_lib.speed import ratio_row, upsert_ratios  # noqa: E402
 
 TARGETS = {
     ("visual", "paper", 1): ("frames_per_s_per_core", 100.0),
@@ -66,7 +67,6 @@ TARGETS = {
     ("audio", "whole", 1): ("x_real_time", 100.0),
     ("text", "minilm", 1): ("segments_per_s", 300.0),
 }
-RATIO_COLUMNS = ["measure", "ours", "baseline", "baseline_name", "ratio", "target", "met"]
 MAX_FRAMES = 100  # the paper's protocol: the first 100 frames of a segment
 AUDIO_SECONDS = 3.0  # the paper's librosa.load(duration=3.0)
 STARTUP_BUDGET_S = 0.5  # msa --help: the CLI imports no heavy library to list its commands
@@ -382,38 +382,6 @@ def peak_rss_mb(call: str, warm_media: str, media: str) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- outputs
-def ratio_row(measure, ours, baseline, baseline_name, target, higher_is_better=True) -> dict:
-    """One row of speed_ratios.csv; ``met`` compares the ratio with the target."""
-    ratio = ours / baseline if baseline else float("nan")
-    met = bool(ratio >= target) if higher_is_better else bool(ratio <= target)
-    return {
-        "measure": measure,
-        "ours": round(float(ours), 4),
-        "baseline": round(float(baseline), 4),
-        "baseline_name": baseline_name,
-        "ratio": round(float(ratio), 3),
-        "target": f"{'>=' if higher_is_better else '<='} {target:g}",
-        "met": met,
-    }
-
-
-def write_ratios(rows: list[dict], path: Path) -> None:
-    """Upsert ``rows`` (by measure) into the ratios CSV, keeping rows other benchmarks wrote."""
-    try:
-        from msa_lib.speed import upsert_ratios  # written by the training benchmark's side
-    except ImportError:
-        upsert_ratios = None
-    if upsert_ratios is not None:
-        upsert_ratios(rows, path)
-        return
-    new = pd.DataFrame(rows, columns=RATIO_COLUMNS)
-    if path.is_file():
-        old = pd.read_csv(path)
-        new = pd.concat([old[~old["measure"].isin(new["measure"])], new], ignore_index=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new.to_csv(path, index=False)
-
-
 def core_scaling(n: int = 10_000_000) -> dict:
     """Throughput of two processes running a fixed pure-CPU loop at once, against one alone.
 
@@ -722,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     js = ROOT / "benchmarks" / "results" / "extract_throughput.json"
     js.parent.mkdir(parents=True, exist_ok=True)
     js.write_text(json.dumps(df.to_dict(orient="records"), indent=1, default=str))
-    write_ratios(ratios, Path(args.ratios))
+    upsert_ratios(ratios, Path(args.ratios))
     details |= {"date": stamp, "ratios": ratios, "run_s": round(time.perf_counter() - t_start, 1)}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(details, indent=1, default=str))
