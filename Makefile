@@ -32,7 +32,7 @@ test: $(STAMP)
 
 ## Open every page of the built book in headless Chromium (after `make book`): no CDN, no JS error
 check-html: $(STAMP)
-	MSA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_html.py
+	MSA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/book/test_html.py
 
 ## JupyterLab with notebooks/*.py opening as notebooks (jupytext; the override is installed by `make install`)
 lab: $(STAMP)

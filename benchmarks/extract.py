@@ -53,10 +53,10 @@ sys.path.insert(0, str(ROOT))
 from msa_lib.config import AudioConfig, TextConfig, VisualConfig  # noqa: E402
 from msa_lib.data import open_data  # noqa: E402
 from msa_lib.extract.base import Segment  # noqa: E402
-from msa_lib.extract.media import iter_frames, probe  # noqa: E402
+from msa_lib.extract.engines.media import iter_frames, probe  # noqa: E402
 from msa_lib.extract.plan import plan_clips, plan_table  # noqa: E402
-from msa_lib.extract.runner import extract_corpus  # noqa: E402
-from msa_lib.speed import ratio_row, upsert_ratios  # noqa: E402
+from msa_lib.extract.run.corpus import extract_corpus  # noqa: E402
+from msa_lib.perf.speed import ratio_row, upsert_ratios  # noqa: E402
 
 TARGETS = {
     ("visual", "paper", 1): ("frames_per_s_per_core", 100.0),
@@ -137,7 +137,7 @@ def baseline_visual(seg: Segment, model: str) -> int:
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
-    from msa_lib.extract.landmarks import quiet_native_stderr
+    from msa_lib.extract.engines.landmarks import quiet_native_stderr
 
     options = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=model),
@@ -239,10 +239,10 @@ def ours_visual(seg: Segment) -> int:
     scope as the baseline: msa_lib's decoding and the process's reused LiteRT landmarker.
     """
     if landmarker_field():
-        from msa_lib.extract.visual import extract_visual
+        from msa_lib.extract.features.visual import extract_visual
 
         return extract_visual(seg.media, seg.start, seg.end, fast_visual_config()).n_frames
-    from msa_lib.extract.landmarks import get_landmarker
+    from msa_lib.extract.engines.landmarks import get_landmarker
 
     lmk = get_landmarker(VisualConfig(), "litert")
     start = seg.start or 0.0
@@ -268,7 +268,7 @@ def side_by_side(segs: list[Segment], ours, base, count) -> dict:
 
 def landmark_models(segs: list[Segment], n_frames: int = 200) -> dict:
     """ms per frame of the Tasks call and of the LiteRT route on the same decoded frames."""
-    from msa_lib.extract.landmarks import get_landmarker
+    from msa_lib.extract.engines.landmarks import get_landmarker
 
     frames = []
     for seg in segs:
@@ -310,13 +310,13 @@ def cold_extract(seg: Segment, work: Path) -> dict:
         "t = {}\n"
         "t0 = time.perf_counter()\n"
         "from msa_lib.config import TextConfig, VisualConfig\n"
-        "from msa_lib.extract.text import TextEncoder\n"
+        "from msa_lib.extract.features.text import TextEncoder\n"
         "TextEncoder(TextConfig()).encode(['warm'])\n"
         "t['text'] = time.perf_counter() - t0; t0 = time.perf_counter()\n"
-        "from msa_lib.extract.glove import Glove\n"
+        "from msa_lib.extract.features.glove import Glove\n"
         "Glove().encode(['warm'])\n"
         "t['glove'] = time.perf_counter() - t0; t0 = time.perf_counter()\n"
-        "from msa_lib.extract.landmarks import make_landmarker\n"
+        "from msa_lib.extract.engines.landmarks import make_landmarker\n"
         "make_landmarker(VisualConfig()).close()\n"
         "t['landmarker'] = time.perf_counter() - t0\n"
         "print(json.dumps(t))\n"
@@ -331,7 +331,7 @@ def cold_extract(seg: Segment, work: Path) -> dict:
     # the audio extractor's imports (librosa, and scipy.signal with it) are not a model load: they
     # stay in the time beyond the models and are reported beside it, timed in a fresh process
     librosa = (
-        "import time; t0 = time.perf_counter(); import msa_lib.extract.audio; "
+        "import time; t0 = time.perf_counter(); import msa_lib.extract.features.audio; "
         "print(time.perf_counter() - t0)"
     )
     imports = {
@@ -367,8 +367,8 @@ def peak_rss_mb(call: str, warm_media: str, media: str) -> tuple[float, float]:
     """
     code = (
         "import resource\n"
-        "from msa_lib.extract.visual import extract_visual\n"
-        "from msa_lib.extract.audio import extract_audio\n"
+        "from msa_lib.extract.features.visual import extract_visual\n"
+        "from msa_lib.extract.features.audio import extract_audio\n"
         "from msa_lib.config import VisualConfig, AudioConfig\n"
         f"{call.format(media=repr(warm_media))}\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
@@ -422,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extract_speed.json"))
     ap.add_argument("--skip-text", action="store_true", help="leave out the text encoders")
     args = ap.parse_args(argv)
-    from msa_lib.extract.audio import extract_audio
-    from msa_lib.extract.landmarks import model_bundle
-    from msa_lib.extract.visual import extract_visual
+    from msa_lib.extract.engines.landmarks import model_bundle
+    from msa_lib.extract.features.audio import extract_audio
+    from msa_lib.extract.features.visual import extract_visual
 
     t_start = time.perf_counter()
     rows, ratios = [], []
@@ -584,8 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = open_data(args.data_dir)
     if not args.skip_text:
         texts = folder.segments("mosi")["text"].tolist()
-        from msa_lib.extract.glove import Glove
-        from msa_lib.extract.text import TextEncoder
+        from msa_lib.extract.features.glove import Glove
+        from msa_lib.extract.features.text import TextEncoder
 
         enc = TextEncoder(TextConfig())
         enc.encode(texts[:64])

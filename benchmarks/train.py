@@ -28,9 +28,9 @@ from pathlib import Path
 
 import torch
 
-from msa_lib.models import FusionModel, count_parameters
-from msa_lib.speed import machine_info, ratio_row, upsert_ratios
-from msa_lib.train.timing import (
+from msa_lib.models.fusion import FusionModel, count_parameters
+from msa_lib.perf.speed import machine_info, ratio_row, upsert_ratios
+from msa_lib.perf.timing import (
     MOSEI_DIMS,
     compile_step_seconds,
     seed_epoch_seconds,

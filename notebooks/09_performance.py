@@ -32,7 +32,7 @@ import time
 
 from IPython.display import Markdown, display
 
-from msa_lib.plots import data_note, start_chapter
+from msa_lib.book.display import data_note, start_chapter
 
 t_chapter = time.perf_counter()
 folder = start_chapter(data_dir)  # silences tqdm's notice and library logging, opens the data
@@ -68,17 +68,17 @@ import librosa
 import numpy as np
 import pandas as pd
 
+from msa_lib.book.display import save_table, show_table
 from msa_lib.config import AudioConfig, VisualConfig
 from msa_lib.data.layout import default_cache_dir
-from msa_lib.extract.audio import extract_audio, tone_gain
-from msa_lib.extract.generate import chapter_clips
-from msa_lib.extract.visual import (
+from msa_lib.extract.features.audio import extract_audio, tone_gain
+from msa_lib.extract.features.visual import (
     GROUPS,
     extract_visual,
     feature_names,
     features_from_landmarks,
 )
-from msa_lib.plots import save_table, show_table
+from msa_lib.extract.generate import chapter_clips
 
 # %% tags=["hide-input"]
 fidelity = pd.DataFrame(
@@ -228,7 +228,7 @@ display(
 # one (FFmpeg releases Python's lock while it decodes), probes each file once per worker, bounds
 # FFmpeg to one decoding thread per worker (the workers are the parallelism), and can run the
 # landmark model without the Tasks graph:
-# `msa_lib.extract.landmarks` reads the two networks out of `face_landmarker.task` (a zip) and
+# `msa_lib.extract.engines.landmarks` reads the two networks out of `face_landmarker.task` (a zip) and
 # runs them through LiteRT (XNNPACK, one thread), doing what the graph does around them -- the
 # face detector on the first frame and after a loss, a crop tracked from the previous frame's
 # landmarks (rotated by the eye line 33 -> 263, squared, 1.5x; the detector's crop and the first
@@ -241,7 +241,8 @@ display(
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from msa_lib.extract.costs import (
+from msa_lib.book.display import show_figure
+from msa_lib.perf.costs import (
     MOSEI_HOURS,
     MOSEI_SEGMENTS,
     THROUGHPUT_CSV,
@@ -253,7 +254,6 @@ from msa_lib.extract.costs import (
     segment_table,
     worker_table,
 )
-from msa_lib.plots import show_figure
 
 ratios = load_ratios(results_dir)
 speed = load_speed() if ratios is not None else None  # both written by the same run
@@ -454,8 +454,8 @@ if speed is not None:
 # and each is the least disturbed of its repeats.
 
 # %% tags=["remove-cell"]
-from msa_lib.speed import machine_info
-from msa_lib.train.timing import (
+from msa_lib.perf.speed import machine_info
+from msa_lib.perf.timing import (
     load_training_benchmark,
     seed_epoch_seconds,
     summarise_seed_epochs,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from msa_lib.extract.engines.media import write_media
 from msa_lib.extract.generate import (
     blank_frames,
     espeak_available,
@@ -16,7 +17,6 @@ from msa_lib.extract.generate import (
     speech,
     tone,
 )
-from msa_lib.extract.media import write_media
 
 SR = 22050
 

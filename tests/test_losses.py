@@ -14,7 +14,7 @@ from msa_lib.losses import (
     pearson_r,
     sentiment_classes,
 )
-from msa_lib.models import FusionOutput
+from msa_lib.models.fusion import FusionOutput
 
 
 def t(*values):

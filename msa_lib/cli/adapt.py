@@ -84,7 +84,7 @@ def _rows(fs, modality: str, split: str, path: str):
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the adapter and write it."""
-    from msa_lib.adapt import fit_adapter
+    from msa_lib.adapters.base import fit_adapter
     from msa_lib.config import AdapterConfig, config_from_dict
     from msa_lib.data.featureset import FeatureSet
 
@@ -119,7 +119,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from msa_lib.adapt import Adapter
+    from msa_lib.adapters.base import Adapter
     from msa_lib.data.featureset import FeatureSet, ModalityMeta
 
     adapter = Adapter.load(args.adapter)

@@ -17,6 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
-    from msa_lib.book import run
+    from msa_lib.book.build import run
 
     return run(args.data_dir, args.only, not args.no_html)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from msa_lib.jsonio import dumps, jsonable  # noqa: F401  (jsonable re-exported for commands)
+from msa_lib.io.jsonio import dumps, jsonable  # noqa: F401  (jsonable re-exported for commands)
 
 
 def print_json(obj: Any) -> None:

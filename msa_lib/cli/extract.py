@@ -126,8 +126,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from msa_lib.cli.common import check_cpus, print_json
     from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
-    from msa_lib.extract.ray_backend import RayConfig
-    from msa_lib.extract.runner import extract_corpus, resolve_workers
+    from msa_lib.extract.run.corpus import extract_corpus, resolve_workers
+    from msa_lib.extract.run.ray import RayConfig
 
     # a bad request fails before any work
     if args.address is not None and args.backend != "ray":
@@ -144,7 +144,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.asr and {"text", "glove"} & set(args.extractors):
         from pathlib import Path
 
-        from msa_lib.extract.asr import AsrConfig, transcribe_segments
+        from msa_lib.extract.engines.asr import AsrConfig, transcribe_segments
 
         segments, heard = transcribe_segments(
             segments,

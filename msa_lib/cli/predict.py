@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def asr_threads(requested: int) -> int:
     """Whisper's CPU threads: ``requested``, or one per core (at most 4) for 0."""
     from msa_lib.cli.common import check_cpus
-    from msa_lib.extract.runner import available_cores
+    from msa_lib.extract.run.corpus import available_cores
 
     return check_cpus(requested, "--threads") or min(available_cores(), 4)
 
@@ -61,8 +61,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from msa_lib.cli.common import print_json
-    from msa_lib.extract.asr import AsrConfig
-    from msa_lib.predict import PredictError, Predictor
+    from msa_lib.extract.engines.asr import AsrConfig
+    from msa_lib.predict.predictor import PredictError, Predictor
 
     target = Path(args.clip)
     if target.is_dir():
@@ -93,9 +93,9 @@ def score_folder(folder, out, predictor, as_json: bool) -> int:
     """Score every clip of ``folder`` into the CSV ``out``; 1 when every clip failed."""
     import pandas as pd
 
-    from msa_lib.atomic import atomic_path
     from msa_lib.cli.common import print_json
-    from msa_lib.predict import predict_folder
+    from msa_lib.io.atomic import atomic_path
+    from msa_lib.predict.predictor import predict_folder
 
     rows = predict_folder(folder, predictor)
     df = pd.DataFrame(rows)

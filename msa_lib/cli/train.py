@@ -187,7 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     path = trained.save(args.out)
     if args.history:
-        from msa_lib.atomic import atomic_path
+        from msa_lib.io.atomic import atomic_path
 
         with atomic_path(args.history) as tmp:
             history.to_csv(tmp, index=False)

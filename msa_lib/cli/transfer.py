@@ -3,7 +3,7 @@
 ``msa transfer --source MOSEI.h5 --target MOSI.h5 --out transfer.csv`` trains the fusion model on
 the source's train fold, then scores on the target's test fold: zero-shot through each adapter
 kind (with and without AdaBN), fine-tuned after adaptation, and a model trained on the target
-alone; one row per setting, mean over seeds with 95% bootstrap intervals (``msa_lib.transfer``).
+alone; one row per setting, mean over seeds with 95% bootstrap intervals (``msa_lib.experiments.transfer``).
 ``--pairs NEW.h5 MODEL.h5`` adds the paired kinds: the same segments seen by the target's
 extractor (``NEW.h5``) and by the source's (``MODEL.h5``); only their train fold is used.
 ``--csd`` takes MOSEI as source and MOSI as target from the data folder's ``.csd`` files.
@@ -44,7 +44,7 @@ def _data(args: argparse.Namespace):
     """The TransferData the arguments describe."""
     from msa_lib.data.featureset import FeatureSet
     from msa_lib.data.splits import fold_splits
-    from msa_lib.transfer import TransferData
+    from msa_lib.experiments.transfer import TransferData
 
     if args.csd:
         from msa_lib.data.sources import open_data
@@ -81,7 +81,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 
     from msa_lib.cli.common import print_json
     from msa_lib.config import ADAPTER_KINDS as KINDS
-    from msa_lib.transfer import run_transfer, summarise
+    from msa_lib.experiments.transfer import run_transfer, summarise
 
     unknown = sorted(set(args.kinds) - {"none", *KINDS})
     if unknown:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msa_lib.atomic import atomic_path
+from msa_lib.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

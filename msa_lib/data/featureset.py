@@ -20,7 +20,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from msa_lib.atomic import atomic_path
+from msa_lib.io.atomic import atomic_path
 
 SPLITS = ("train", "valid", "test")
 ALLOWED_SPLITS = (*SPLITS, "unassigned")

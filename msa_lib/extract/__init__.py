@@ -18,8 +18,8 @@
 # naming an extractor, as `msa extract --help` does, loads neither pandas, librosa, MediaPipe nor
 # torch).
 BUILTIN = {
-    "audio": "msa_lib.extract.audio",
-    "visual": "msa_lib.extract.visual",
-    "text": "msa_lib.extract.text",
-    "glove": "msa_lib.extract.glove",
+    "audio": "msa_lib.extract.features.audio",
+    "visual": "msa_lib.extract.features.visual",
+    "text": "msa_lib.extract.features.text",
+    "glove": "msa_lib.extract.features.glove",
 }

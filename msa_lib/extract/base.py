@@ -32,7 +32,7 @@ from msa_lib.config import (
 )
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract import BUILTIN
-from msa_lib.jsonio import jsonable
+from msa_lib.io.jsonio import jsonable
 
 CACHE_VERSION = 2  # bump when a cached vector's meaning changes
 SECTIONS = {"audio": AudioConfig, "visual": VisualConfig, "text": TextConfig}

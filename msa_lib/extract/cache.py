@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from msa_lib.atomic import atomic_path
 from msa_lib.extract.base import Extractor, Outcome, Segment
+from msa_lib.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msa_lib.extract.media import write_media
+from msa_lib.extract.engines.media import write_media
 
 
 def espeak_available() -> bool:

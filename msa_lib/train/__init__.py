@@ -8,7 +8,6 @@
 - :mod:`~msa_lib.train.ensemble`: the seeds of one configuration trained together as one batched
   ensemble, equal to separate runs (:func:`fit_seeds`);
 - :mod:`~msa_lib.train.grid`: subsets x seeds, resumable (:func:`run_grid`);
-- :mod:`~msa_lib.train.timing`: seconds per epoch on a random input of a given size.
 """
 
 from msa_lib.train.ensemble import fit_seeds, train_ensemble
@@ -32,7 +31,6 @@ from msa_lib.train.inputs import (
     usable_rows,
 )
 from msa_lib.train.loop import LoopResult, adam, predict_batches, seeded, train_loop
-from msa_lib.train.timing import time_epochs
 
 __all__ = [
     "MISSING_RULES",
@@ -57,7 +55,6 @@ __all__ = [
     "score_predictions",
     "seeded",
     "split_loss",
-    "time_epochs",
     "train_ensemble",
     "train_loop",
     "usable_rows",

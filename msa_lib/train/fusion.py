@@ -29,12 +29,12 @@ import pandas as pd
 import torch
 from sklearn.metrics import mean_absolute_error
 
-from msa_lib.atomic import atomic_path
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics, pearson
+from msa_lib.io.atomic import atomic_path
 from msa_lib.losses import CLASS_SCHEMES, compute_loss
-from msa_lib.models import FusionModel, FusionOutput
+from msa_lib.models.fusion import FusionModel, FusionOutput
 from msa_lib.train.inputs import (
     Standardizer,
     TrainInputError,

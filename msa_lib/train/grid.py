@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from msa_lib.atomic import atomic_path
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
+from msa_lib.io.atomic import atomic_path
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.ensemble import fit_seeds
 from msa_lib.train.fusion import TrainedModel, fit, predict, score_predictions

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from msa_lib.config import MISSING_RULES
 from msa_lib.data.featureset import FeatureSet, FeatureSetError
 
 log = logging.getLogger(__name__)
 
-MISSING_RULES = ("impute", "drop")
 
 
 class TrainInputError(ValueError):

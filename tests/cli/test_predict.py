@@ -8,7 +8,7 @@ import json
 import pandas as pd
 
 from msa_lib.cli import main
-from tests.test_predict import (  # noqa: F401  (session fixtures shared with the library tests)
+from tests.predict.test_predictor import (  # noqa: F401  (session fixtures shared with the library tests)
     NOT_TRAINED,
     fusion_bundle,
     fusion_model,

@@ -22,7 +22,7 @@ from msa_lib.extract.base import (
     register,
     settings_from_dict,
 )
-from msa_lib.extract.runner import extract_corpus
+from msa_lib.extract.run.corpus import extract_corpus
 
 
 def test_every_extractor_has_its_own_modality():

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.evaluate import metrics
 from msa_lib.losses import sentiment_classes
-from msa_lib.models import FusionModel
+from msa_lib.models.fusion import FusionModel
 from msa_lib.train import TrainedModel, TrainInputError, evaluate_model, fit, predict
 from msa_lib.train.fusion import CHECKPOINT_KEYS
 from tests.train.problem import DIMS, FAST

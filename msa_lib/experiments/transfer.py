@@ -1,0 +1,411 @@
+"""Cross-domain transfer of a trained fusion model, one row per setting, scored on the target test fold.
+
+A :class:`TransferData` holds a **source** domain (the features a model is trained on: MOSEI in
+the paper's spaces, or GloVe vectors of MOSI transcripts) and a **target** domain (new features of
+the corpus to be scored: MOSI from new extractors), both with train/valid/test folds, and, where
+both extractors ran on the same segments, the pairs paired adapters learn from. Settings:
+
+- ``source model``: the model trained on source train (selected on source valid), scored on the
+  source test fold (its own domain);
+- ``zero-shot``: the same model on target test features mapped by an adapter
+  (:mod:`msa_lib.adapters.base`), no target label used; with ``adabn``, BatchNorm statistics re-estimated
+  on the unlabelled adapted target train features; adapter ``none`` (widths equal only) feeds the
+  target features unchanged;
+- ``fine-tuned``: the source model after adaptation, trained further on target train labels
+  (selected on target valid), scored on target test;
+- ``target only``: a model trained on target train alone, for comparison.
+
+Every setting is run for each seed (source model, adapters, fine-tuning all seeded) and the
+target test fold is scored once per setting and seed. :func:`summarise` gives mean metrics over
+seeds with 95% paired-bootstrap intervals over test segments of the seed-mean metric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from msa_lib.adapters.base import PAIRED_KINDS, adabn_fusion, fit_adapter
+from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import metrics, seed_mean_ci
+from msa_lib.train.fusion import TrainedModel, fine_tune, fit, predict
+
+SETTINGS = ("source model", "zero-shot", "fine-tuned", "target only")
+
+
+class TransferError(ValueError):
+    """Transfer inputs that cannot be used (missing folds, modalities, pairs)."""
+
+
+@dataclass
+class TransferData:
+    """Source and target domains (train/valid/test each) and optional paired segments."""
+
+    name: str  # e.g. "synthetic MOSEI -> MOSI"
+    data_source: str  # "real" or "synthetic"
+    source: Mapping[str, FeatureSet]
+    target: Mapping[str, FeatureSet]
+    modalities: Sequence[str]
+    pairs: tuple[FeatureSet, FeatureSet] | None = None  # (target-space, source-space) same ids
+
+    def __post_init__(self) -> None:
+        for side in ("source", "target"):
+            sets = getattr(self, side)
+            for fold in ("train", "valid", "test"):
+                if fold not in sets or len(sets[fold]) == 0:
+                    raise TransferError(f"{self.name}: the {side} domain has no {fold} segments")
+                lacking = [m for m in self.modalities if m not in sets[fold].features]
+                if lacking:
+                    raise TransferError(f"{self.name}: {side} {fold} lacks modalities {lacking}")
+
+    def kinds(self, requested: Sequence[str]) -> list[str]:
+        """The requested adapter kinds this data supports (paired kinds need pairs; none equal widths)."""
+        out = []
+        for k in requested:
+            if k in PAIRED_KINDS and self.pairs is None:
+                continue
+            if k == "none" and not self.same_widths:
+                continue
+            out.append(k)
+        return out
+
+    @property
+    def same_widths(self) -> bool:
+        """Whether every modality has the same width in both domains."""
+        s, t = self.source["train"].dims, self.target["train"].dims
+        return all(s[m] == t[m] for m in self.modalities)
+
+
+def oracle_r(config: SynthConfig, modalities: Sequence[str] = ("visual", "audio", "text")) -> float:
+    """The best r any model can reach from the synthetic generator's per-modality sentiment signals.
+
+    Each modality's signal has correlation ``rho_m`` with the standardised label and independent
+    noise, so the best linear combination reaches ``r^2 = S / (1 + S)``, ``S = sum rho^2 / (1 - rho^2)``
+    (frame noise and nuisance factors only lower what a model reaches).
+    """
+    s = sum(config.signal[m] ** 2 / (1 - config.signal[m] ** 2) for m in modalities)
+    return math.sqrt(s / (1 + s))
+
+
+# ----------------------------------------------------------------- pieces
+def rows_without_nan(fs: FeatureSet, modalities: Sequence[str]) -> FeatureSet:
+    """The labelled segments with every modality present (adapters and AdaBN need whole rows)."""
+    ok = ~np.isnan(fs.label)
+    for m in modalities:
+        ok &= np.isfinite(fs.features[m]).all(axis=1)
+    return fs.take(np.flatnonzero(ok))
+
+
+def adapt_set(
+    fs: FeatureSet, adapters: Mapping[str, object], widths: Mapping[str, int]
+) -> FeatureSet:
+    """``fs`` with each modality mapped by its adapter (``None``: unchanged)."""
+    feats = {}
+    for m, ad in adapters.items():
+        x = fs.features[m]
+        feats[m] = x if ad is None else ad.transform(x).astype(np.float32)
+        if feats[m].shape[1] != widths[m]:
+            raise TransferError(
+                f"{fs.corpus}: {m} features are {feats[m].shape[1]}-d after adaptation; the model "
+                f"expects {widths[m]}-d"
+            )
+    return dataclasses.replace(fs, features=feats, meta={}, flags={})
+
+
+def fit_adapters(data: TransferData, kind: str, config: AdapterConfig) -> dict[str, object]:
+    """One adapter per modality from target-domain features into the source space."""
+    out: dict[str, object] = {}
+    for m in data.modalities:
+        if kind == "none":
+            out[m] = None
+            continue
+        if kind in PAIRED_KINDS:
+            t_fs, s_fs = data.pairs
+            src, tgt, ids_s, ids_t = (
+                t_fs.features[m],
+                s_fs.features[m],
+                t_fs.segment_id,
+                s_fs.segment_id,
+            )
+        else:
+            src, tgt = data.target["train"].features[m], data.source["train"].features[m]
+            ids_s = ids_t = None
+        ok_s = np.isfinite(src).all(axis=1)
+        ok_t = np.isfinite(tgt).all(axis=1)
+        if kind in PAIRED_KINDS:
+            out[m] = fit_adapter(kind, src[ok_s], tgt[ok_t], config, ids_s[ok_s], ids_t[ok_t])
+        else:
+            out[m] = fit_adapter(kind, src[ok_s], tgt[ok_t], config)
+    return out
+
+
+def _row(
+    setting: str,
+    adapter: str,
+    adabn: bool,
+    seed: int,
+    fs: FeatureSet,
+    pred: np.ndarray,
+    valid_r: float = float("nan"),
+) -> dict:
+    return {
+        "setting": setting,
+        "adapter": adapter,
+        "adabn": adabn,
+        "seed": seed,
+        "valid_r": valid_r,
+        "segment_id": fs.segment_id,
+        "label": fs.label.astype(np.float64),
+        "pred": np.asarray(pred, np.float64),
+    }
+
+
+def _valid_r(trained: TrainedModel, fs: FeatureSet) -> float:
+    return metrics(fs.label, predict(trained, fs))["r"]
+
+
+# ----------------------------------------------------------------- jobs
+def data_key(data: TransferData) -> str:
+    """A hash of the domains' ids, labels, folds and features (the cache's data part)."""
+    import hashlib
+
+    h = hashlib.sha256(data.name.encode())
+    sets = [*data.source.values(), *data.target.values(), *(data.pairs or ())]
+    for fs in sets:
+        for arr in (fs.segment_id.astype("U"), fs.split.astype("U"), fs.label):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        for m in data.modalities:
+            h.update(np.ascontiguousarray(fs.features[m]).tobytes())
+    return h.hexdigest()[:20]
+
+
+def _cached(cache_dir, key: str, compute):
+    """``compute()``, stored under ``cache_dir/<key>.pkl`` (atomically) and reused when present."""
+    if cache_dir is None:
+        return compute()
+    import pickle
+    from pathlib import Path
+
+    from msa_lib.io.atomic import atomic_path
+
+    path = Path(cache_dir) / f"transfer-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    value = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(value, f)
+    return value
+
+
+def _job_key(base: str, *parts: object) -> str:
+    import hashlib
+    import json
+
+    blob = json.dumps(
+        [base, *[dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts]],
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _clean(data: TransferData) -> tuple[dict[str, FeatureSet], dict[str, FeatureSet]]:
+    mods = list(data.modalities)
+    src = {k: rows_without_nan(v, mods) for k, v in data.source.items()}
+    tgt = {k: rows_without_nan(v, mods) for k, v in data.target.items()}
+    return src, tgt
+
+
+def train_job(
+    data: TransferData,
+    side: str,
+    seed: int,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    loss_config: LossConfig,
+) -> TrainedModel:
+    """The model trained on one domain's train fold (selected on its valid fold), for one seed."""
+    torch.set_num_threads(1)
+    src, tgt = _clean(data)
+    folds = src if side == "source" else tgt
+    cfg = dataclasses.replace(train_config, seed=seed, num_threads=1)
+    model, _ = fit(
+        model_config, cfg, folds["train"], folds["valid"], loss_config, list(data.modalities), False
+    )
+    return model
+
+
+def adapter_job(data: TransferData, kind: str, seed: int, config: AdapterConfig) -> dict:
+    """One kind's adapters (one per modality) for one seed."""
+    torch.set_num_threads(1)
+    return fit_adapters(data, kind, dataclasses.replace(config, seed=seed))
+
+
+def zero_shot_rows(
+    source_model: TrainedModel, folds: Mapping[str, FeatureSet], kind: str, seed: int
+) -> list[dict]:
+    """Zero-shot rows for one adapter kind and seed: without and with AdaBN on target train."""
+    rows = []
+    for use_bn in (False, True):
+        model = adabn_fusion(source_model, folds["train"]) if use_bn else source_model
+        rows.append(
+            _row(
+                "zero-shot",
+                kind,
+                use_bn,
+                seed,
+                folds["test"],
+                predict(model, folds["test"]),
+                _valid_r(model, folds["valid"]),
+            )
+        )
+    return rows
+
+
+def fine_tune_job(
+    source_model: TrainedModel,
+    folds: Mapping[str, FeatureSet],
+    kind: str,
+    seed: int,
+    fine_tune_config: TrainConfig,
+) -> dict:
+    """The fine-tuned setting after ``kind``'s adaptation, for one seed."""
+    torch.set_num_threads(1)
+    cfg = dataclasses.replace(fine_tune_config, seed=seed, num_threads=1)
+    tuned = fine_tune(source_model, folds["train"], folds["valid"], cfg)
+    return _row(
+        "fine-tuned",
+        kind,
+        False,
+        seed,
+        folds["test"],
+        predict(tuned, folds["test"]),
+        tuned.best_valid_r,
+    )
+
+
+# ----------------------------------------------------------------- summaries
+def summarise(
+    rows: Sequence[dict],
+    data_name: str,
+    data_source: str,
+    n_resamples: int = 1000,
+    ci_metrics: Sequence[str] = ("r", "mae", "acc2_non0"),
+) -> pd.DataFrame:
+    """One line per (setting, adapter, adabn): metrics averaged over seeds, 95% bootstrap bounds."""
+    frame = pd.DataFrame(rows)
+    out = []
+    for (setting, adapter, bn), g in frame.groupby(["setting", "adapter", "adabn"], sort=False):
+        g = g.sort_values("seed")
+        ids = g["segment_id"].iloc[0]
+        if any(not np.array_equal(ids, other) for other in g["segment_id"]):
+            raise TransferError(f"{setting}/{adapter}: seeds scored different segments")
+        y = g["label"].iloc[0]
+        preds = list(g["pred"])
+        per_seed = pd.DataFrame([metrics(y, p) for p in preds])
+        line = {
+            "setting": setting + (" + AdaBN" if bn else ""),
+            "adapter": adapter,
+            "adabn": bool(bn),
+            "data": data_name,
+            "data_source": data_source,
+            "n": len(y),
+            "seeds": len(preds),
+            **{m: float(per_seed[m].mean()) for m in ("r", "mae", "acc2_non0", "f1_non0")},
+            "r_sd": float(per_seed["r"].std(ddof=1)) if len(preds) > 1 else float("nan"),
+            "valid_r": float(np.nanmean(g["valid_r"]))
+            if g["valid_r"].notna().any()
+            else float("nan"),
+        }
+        for m in ci_metrics:
+            _, line[f"{m}_lo"], line[f"{m}_hi"] = seed_mean_ci(y, preds, m, n_resamples=n_resamples)
+        out.append(line)
+    return pd.DataFrame(out)
+
+
+def run_transfer(
+    data: TransferData,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    kinds: Sequence[str] = ("none", "paper", "paired-mlp", "paired-ridge", "coral", "ot"),
+    adapter_config: AdapterConfig = AdapterConfig(),
+    model_config: ModelConfig = ModelConfig(),
+    train_config: TrainConfig = TrainConfig(),
+    fine_tune_config: TrainConfig = TrainConfig(max_epochs=40, patience=10),
+    loss_config: LossConfig = LossConfig(),
+    n_jobs: int = 1,
+    fine_tune_kinds: Sequence[str] | None = None,
+    cache_dir: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every setting for every seed; returns per-seed rows (with predictions) and the fine-tuned kinds.
+
+    Models and adapters are trained as separate jobs (``n_jobs`` processes, one torch thread
+    each); zero-shot scoring and AdaBN run in this process. Fine-tuning follows the paper's
+    adapter and the zero-shot kind (without AdaBN) of highest mean target-validation r, unless
+    ``fine_tune_kinds`` names the kinds. With ``cache_dir``, each trained model, adapter set and
+    fine-tuned row is stored under a key of the data, the settings and this code, so an
+    interrupted run resumes from finished jobs.
+    """
+    from joblib import Parallel, delayed
+
+    from msa_lib.train.codehash import code_fingerprint
+
+    base = code_fingerprint(__name__) + data_key(data) if cache_dir is not None else ""
+
+    kinds = data.kinds(kinds)
+    jobs = [("model", side, s) for side in ("source", "target") for s in seeds]
+    jobs += [("adapter", k, s) for k in kinds for s in seeds if k != "none"]
+
+    def job(what: str, name: str, seed: int):
+        if what == "model":
+            key = _job_key(base, what, name, seed, model_config, train_config, loss_config)
+            return _cached(
+                cache_dir,
+                key,
+                lambda: train_job(data, name, seed, model_config, train_config, loss_config),
+            )
+        key = _job_key(base, what, name, seed, adapter_config)
+        return _cached(cache_dir, key, lambda: adapter_job(data, name, seed, adapter_config))
+
+    def tune(k: str, s: int):
+        key = _job_key(
+            base, "fine-tune", k, s, model_config, train_config, adapter_config, fine_tune_config
+        )
+        return _cached(
+            cache_dir,
+            key,
+            lambda: fine_tune_job(
+                result[("model", "source", s)], adapted[(k, s)], k, s, fine_tune_config
+            ),
+        )
+
+    done = Parallel(n_jobs=n_jobs)(delayed(job)(*j) for j in jobs)
+    result = dict(zip(jobs, done))
+    src, tgt = _clean(data)
+    rows = []
+    adapted: dict[tuple[str, int], dict[str, FeatureSet]] = {}
+    for s in seeds:
+        source_model = result[("model", "source", s)]
+        rows.append(
+            _row("source model", "none", False, s, src["test"], predict(source_model, src["test"]))
+        )
+        alone = result[("model", "target", s)]
+        rows.append(_row("target only", "none", False, s, tgt["test"], predict(alone, tgt["test"])))
+        for k in kinds:
+            ads = result.get(("adapter", k, s)) or {m: None for m in data.modalities}
+            folds = {f: adapt_set(v, ads, source_model.dims) for f, v in tgt.items()}
+            adapted[(k, s)] = folds
+            rows += zero_shot_rows(source_model, folds, k, s)
+    if fine_tune_kinds is None:
+        zs = pd.DataFrame([r for r in rows if r["setting"] == "zero-shot" and not r["adabn"]])
+        best = zs.groupby("adapter")["valid_r"].mean().fillna(-np.inf).idxmax()
+        fine_tune_kinds = [k for k in dict.fromkeys(("paper", best)) if k in kinds]
+    tuned = Parallel(n_jobs=n_jobs)(delayed(tune)(k, s) for k in fine_tune_kinds for s in seeds)
+    return pd.DataFrame(rows + list(tuned)), list(fine_tune_kinds)

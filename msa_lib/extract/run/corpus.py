@@ -1,0 +1,520 @@
+"""Running extractors over a plan: the process pool, the cache, the output files and the report.
+
+Each segment's result is cached on disk as soon as it is computed, so a rerun after a crash or
+Ctrl-C skips finished segments. Media extractors run per segment in a process pool (``workers``;
+the workers die with their parent) or, with ``backend="ray"``, on Ray actors
+(:mod:`msa_lib.extract.run.ray`: a local instance or a cluster); both fill the same cache, so
+a run can stop under one and resume under the other. Text extractors run in batches in this
+process. A failure in one segment is written to ``errors.jsonl`` (strict JSON) and becomes an
+all-NaN row with the ``failed`` flag; it never stops the run. Each extractor writes
+``<out>/<name>.h5`` with its own modality, and the run ends with the merged set
+``<out>/features.h5``. An existing output file is never replaced by one with fewer good (non-NaN)
+rows unless ``overwrite`` is given.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from msa_lib.data.featureset import FeatureSet, ModalityMeta
+from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment, build, names
+from msa_lib.extract.cache import Cache
+from msa_lib.extract.plan import check_unique, plan_table
+from msa_lib.extract.run.ray import RayConfig, ray_pass, require_ray
+from msa_lib.io.atomic import atomic_path
+from msa_lib.io.jsonio import dumps
+
+log = logging.getLogger(__name__)
+
+MERGED_FILE = "features.h5"
+ERRORS_FILE = "errors.jsonl"
+BACKENDS = ("local", "ray")
+
+
+# --------------------------------------------------------------------------- workers
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_workers(workers: int) -> int:
+    """Worker processes for ``--workers``: 0 means one per core; more than the cores is capped."""
+    if workers < 0:
+        raise ExtractError(f"--workers must be >= 0 (0: one per core), got {workers}")
+    cores = available_cores()
+    if workers == 0:
+        return cores
+    if workers > cores:
+        log.warning("--workers %d is more than the %d cores here; using %d", workers, cores, cores)
+        return cores
+    return workers
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit as soon as the parent process is gone (this process was re-parented)."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does, even when the parent is killed with SIGKILL.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); a
+    thread watching the parent's pid is the portable fallback.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def one_thread() -> None:
+    """One BLAS/OpenMP thread in this process, for the libraries loaded and those loaded later.
+
+    The workers are the parallelism: more threads per worker oversubscribe the cores. It also
+    makes a segment's features the same bit for bit whichever worker computes them (a pool
+    worker, a Ray actor, or the calling process): BLAS sums in another order with more threads.
+    """
+    os.environ["OMP_NUM_THREADS"] = "1"
+    threadpool_limits(limits=1)
+
+
+def _worker_init(parent: int) -> None:
+    """One BLAS/OpenMP thread per worker; die with the parent."""
+    one_thread()
+    logging.basicConfig(level=logging.WARNING)
+    die_with_parent(parent)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line: its message for expected errors, else its repr."""
+    if isinstance(exc, (ValueError, OSError)):
+        return str(exc)
+    log.debug("%s", traceback.format_exc())
+    return repr(exc)
+
+
+def run_segment(seg: Segment, extractors: Sequence[Extractor]) -> dict[str, Outcome]:
+    """The outcomes of one segment under several per-segment extractors; errors are described."""
+    results = {}
+    for ex in extractors:
+        t0 = time.perf_counter()
+        try:
+            out = ex.run(seg)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one bad segment never stops a corpus run
+            out = Outcome(None, error=describe(exc))
+        out.seconds = time.perf_counter() - t0
+        results[ex.name] = out
+    return results
+
+
+def _pool_pass(
+    todo: list[Segment], extractors: Sequence[Extractor], workers: int, progress: bool, on_done
+) -> None:
+    """Run per-segment extractors over ``todo``, calling ``on_done(seg, outcomes)`` as each ends."""
+    from tqdm.auto import tqdm
+
+    label = "/".join(ex.name for ex in extractors)
+    bar = tqdm(total=len(todo), desc=label, unit="seg", disable=not progress)
+    try:
+        if workers <= 1 or len(todo) <= 1:
+            with threadpool_limits(limits=1):  # as a worker computes them (see one_thread)
+                for seg in todo:
+                    on_done(seg, run_segment(seg, extractors))
+                    bar.update()
+            return
+        ctx = multiprocessing.get_context("spawn")  # MediaPipe and torch are not fork-safe
+        with cf.ProcessPoolExecutor(
+            min(workers, len(todo)),
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        ) as pool:
+            futures = {pool.submit(run_segment, s, extractors): s for s in todo}
+            try:
+                for fut in cf.as_completed(futures):
+                    seg = futures[fut]
+                    try:
+                        outcomes = fut.result()
+                    except Exception as exc:  # a worker died (e.g. out of memory)
+                        outcomes = {
+                            ex.name: Outcome(None, error=f"worker failed: {exc!r}")
+                            for ex in extractors
+                        }
+                    on_done(seg, outcomes)
+                    bar.update()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    finally:
+        bar.close()
+
+
+# --------------------------------------------------------------------------- FeatureSets
+def assemble(
+    ex: Extractor,
+    segs: Sequence[Segment],
+    outcomes: Mapping[str, Outcome],
+    dim: int,
+    meta: ModalityMeta,
+    corpus: str,
+    source: str,
+) -> FeatureSet:
+    """One extractor's FeatureSet in plan order; failed segments are NaN rows flagged ``failed``."""
+    x = np.full((len(segs), dim), np.nan, np.float32)
+    flag_names = sorted({k for o in outcomes.values() for k in o.flags})
+    flags = {k: np.zeros(len(segs), np.int32) for k in flag_names}
+    failed = np.zeros(len(segs), bool)
+    for i, s in enumerate(segs):
+        o = outcomes[s.segment_id]
+        if o.vector is None:
+            failed[i] = True
+            continue
+        v = np.asarray(o.vector, np.float32)
+        x[i] = v if np.isfinite(v).all() else np.nan  # partial NaN never leaves an extractor
+        for k, val in o.flags.items():
+            flags[k][i] = int(val)
+    out_flags: dict[str, np.ndarray] = {"failed": failed}
+    for k, v in flags.items():
+        out_flags[k] = v if k.startswith("n_") else v.astype(bool)  # counts vs yes/no flags
+    return FeatureSet(
+        segment_id=[s.segment_id for s in segs],
+        video_id=[s.video_id for s in segs],
+        split=[s.split for s in segs],
+        label=[s.label for s in segs],
+        features={ex.modality: x},
+        meta={ex.modality: meta},
+        corpus=corpus,
+        source=source,
+        flags=out_flags,
+    )
+
+
+def featureset_from_vectors(
+    table: pd.DataFrame,
+    vectors: np.ndarray,
+    modality: str,
+    meta: ModalityMeta,
+    corpus: str,
+    source: str,
+    flags: dict[str, np.ndarray] | None = None,
+) -> FeatureSet:
+    """A FeatureSet from a segments table (ids, video ids, labels, splits) and vectors per row."""
+    return FeatureSet(
+        segment_id=table["segment_id"].to_numpy(),
+        video_id=table["video_id"].to_numpy(),
+        split=table["split"].to_numpy(),
+        label=table["label"].to_numpy(),
+        features={modality: vectors},
+        meta={modality: meta},
+        corpus=corpus,
+        source=source,
+        flags=flags or {},
+    ).validate(f"{corpus} {modality}")
+
+
+def transcript_features(
+    table: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    extractors: Sequence[str] = ("text", "glove"),
+    corpus: str = "",
+    source: str = "real",
+    settings: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> FeatureSet:
+    """The text extractors' features of every transcript in a segments table, merged, in table order.
+
+    Runs :func:`extract_corpus` on the table's transcripts (no media), so results are cached per
+    segment under ``out_dir`` and a second call (another chapter, a rerun) encodes nothing again.
+    """
+    segments = plan_table(table, None)
+    report = extract_corpus(
+        segments, out_dir, extractors, settings, progress=progress, corpus=corpus, source=source
+    )
+    if report.all_failed:
+        raise ExtractError(
+            f"{out_dir}: every transcript failed for {report.all_failed}; see {report.errors_log}"
+        )
+    fs = FeatureSet.load(report.merged)
+    order = {sid: i for i, sid in enumerate(fs.segment_id.tolist())}
+    return fs.take([order[s.segment_id] for s in segments if s.segment_id in order])
+
+
+def good_rows(fs: FeatureSet) -> int:
+    """Rows with values (not all NaN), summed over the set's modalities."""
+    return int(sum((~fs.missing(m)).sum() for m in fs.modalities))
+
+
+def save_guarded(fs: FeatureSet, path: Path, overwrite: bool = False) -> tuple[FeatureSet, bool]:
+    """Write ``fs`` to ``path`` unless that would replace a file holding more good rows.
+
+    Returns the set now in the file and whether it is the existing one (kept). Without
+    ``overwrite``, a file with more good rows is kept and one warning names it and both counts.
+    """
+    if path.is_file() and not overwrite:
+        try:
+            old = FeatureSet.load(path)
+        except Exception as exc:  # a damaged old file is replaced, and said so
+            log.warning("%s: existing file unreadable (%s); replacing it", path, exc)
+        else:
+            new_good, old_good = good_rows(fs), good_rows(old)
+            if new_good < old_good:
+                log.warning(
+                    "%s: kept the existing file (%d good rows): the new result has only %d good "
+                    "rows; rerun with --overwrite to replace it",
+                    path,
+                    old_good,
+                    new_good,
+                )
+                return old, True
+    fs.save(path)
+    return fs, False
+
+
+def merge_sets(sets: Sequence[FeatureSet]) -> FeatureSet:
+    """One multi-modality set from single-modality ones; flags become ``<modality>.<flag>``."""
+    renamed = []
+    for fs in sets:
+        prefix = "+".join(fs.modalities)
+        flags = {f"{prefix}.{k}": v for k, v in fs.flags.items()}
+        renamed.append(
+            FeatureSet(
+                fs.segment_id,
+                fs.video_id,
+                fs.split,
+                fs.label,
+                fs.features,
+                dict(fs.meta),
+                fs.corpus,
+                fs.source,
+                flags,
+            )
+        )
+    return FeatureSet.merge(*renamed, how="outer")
+
+
+# --------------------------------------------------------------------------- the run
+@dataclass
+class RunReport:
+    """What a corpus run produced, extractor by extractor."""
+
+    out_dir: Path
+    extractors: dict[str, dict] = field(default_factory=dict)
+    errors_log: Path | None = None
+    n_skipped: dict[str, int] = field(default_factory=dict)
+    merged: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def all_failed(self) -> list[str]:
+        """Extractors for which every segment they ran on failed."""
+        return [
+            n
+            for n, e in self.extractors.items()
+            if e["n_segments"] and e["n_failed"] == e["n_segments"]
+        ]
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary."""
+        return {
+            "out": str(self.out_dir),
+            "extractors": self.extractors,
+            "all_failed": self.all_failed,
+            "merged": str(self.merged) if self.merged else None,
+            "errors_log": str(self.errors_log) if self.errors_log else None,
+            "skipped": self.n_skipped,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _write_errors(path: Path, errors: Iterable[dict]) -> None:
+    """One strict-JSON object per line."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for e in errors:
+            f.write(dumps(e, indent=None) + "\n")
+
+
+def extract_corpus(
+    segments: Sequence[Segment],
+    out_dir: str | os.PathLike,
+    extractors: Iterable[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    corpus: str = "",
+    source: str = "real",
+    cache_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    merge: bool = True,
+    backend: str = "local",
+    ray_config: RayConfig | None = None,
+) -> RunReport:
+    """Extract every requested feature of ``segments``; write ``<out_dir>/<extractor>.h5``.
+
+    ``settings`` maps config sections (audio, visual, text) to config objects; absent sections
+    take the paper's defaults. An extractor runs on the segments that have what it needs (the
+    others are counted as skipped). Results are cached per segment in ``cache_dir`` (default
+    ``<out_dir>/cache``) so an interrupted run resumes where it stopped. With ``merge``, the
+    extractors' sets are also merged by segment id into ``<out_dir>/features.h5``.
+    ``backend`` runs the per-segment extractors in a local process pool ("local") or on Ray
+    ("ray", settings in ``ray_config``: a new local instance with ``workers`` CPUs, or a cluster).
+    """
+    t_start = time.perf_counter()
+    exs = build(list(extractors) if extractors is not None else names(), settings)
+    check_unique(segments)
+    if backend not in BACKENDS:
+        raise ExtractError(f"unknown backend '{backend}'; known: {list(BACKENDS)}")
+    ray_config = ray_config or RayConfig()
+    if backend == "ray":
+        require_ray()  # absent: one line saying how to install it, before any work
+    if backend == "local" or ray_config.address is None:
+        workers = resolve_workers(workers)  # a cluster's size is not this machine's
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache_root = Path(cache_dir) if cache_dir else out_dir / "cache"
+    report = RunReport(out_dir=out_dir)
+    errors: list[dict] = []
+    warned: set[str] = set()
+
+    applicable = {}
+    for ex in exs:
+        applicable[ex.name] = [s for s in segments if ex.applies(s)]
+        report.n_skipped[ex.name] = len(segments) - len(applicable[ex.name])
+        if report.n_skipped[ex.name]:
+            log.warning(
+                "%s: %d of %d segments skipped (no %s)",
+                ex.name,
+                report.n_skipped[ex.name],
+                len(segments),
+                "media file" if ex.needs == "media" else "transcript",
+            )
+    exs = [ex for ex in exs if applicable[ex.name]]
+    caches = {ex.name: Cache(cache_root, ex) for ex in exs}
+    outcomes: dict[str, dict[str, Outcome]] = {ex.name: {} for ex in exs}
+    for ex in exs:
+        for s in applicable[ex.name]:
+            hit = caches[ex.name].get(s)
+            if hit is not None:
+                outcomes[ex.name][s.segment_id] = hit
+
+    def record(name: str, seg: Segment, o: Outcome) -> None:
+        outcomes[name][seg.segment_id] = o
+        caches[name].put(seg, o)
+
+    # per-segment extractors (audio, visual): one pool pass over the segments any still needs
+    pooled = [ex for ex in exs if not ex.batched]
+    todo = [
+        s
+        for s in segments
+        if any(ex.applies(s) and s.segment_id not in outcomes[ex.name] for ex in pooled)
+    ]
+    if todo:
+        log.info("%d segments to extract (%s)", len(todo), ", ".join(ex.name for ex in pooled))
+
+        def on_done(seg: Segment, res: dict[str, Outcome]) -> None:
+            for name, o in res.items():
+                if seg.segment_id not in outcomes[name]:
+                    record(name, seg, o)
+
+        try:
+            if backend == "ray":
+                ray_pass(todo, pooled, workers, progress, on_done, ray_config)
+            else:
+                _pool_pass(todo, pooled, workers, progress, on_done)
+        except KeyboardInterrupt:
+            done = sum(len(v) for v in outcomes.values())
+            log.warning(
+                "interrupted: %d results are cached in %s; rerun the same command to resume",
+                done,
+                cache_root,
+            )
+            raise
+
+    written: list[FeatureSet] = []
+    for ex in exs:
+        segs = applicable[ex.name]
+        if ex.batched:
+            todo_b = [s for s in segs if s.segment_id not in outcomes[ex.name]]
+            if todo_b:
+                for s, o in zip(todo_b, ex.run_batch(todo_b, progress=progress)):
+                    record(ex.name, s, o)
+        outs = outcomes[ex.name]
+        for s in segs:
+            o = outs[s.segment_id]
+            for w in o.warnings:
+                if w not in warned:
+                    warned.add(w)
+                    log.warning("%s", w)
+            if o.error is not None:
+                errors.append(
+                    {
+                        "segment_id": s.segment_id,
+                        "extractor": ex.name,
+                        "media": s.media,
+                        "start": s.start,
+                        "end": s.end,
+                        "error": o.error,
+                    }
+                )
+        vec = next((o.vector for o in outs.values() if o.vector is not None), None)
+        dim = len(vec) if vec is not None else ex.dim()
+        fs = assemble(ex, segs, outs, dim, ex.metadata(), corpus, source)
+        path = out_dir / f"{ex.name}.h5"
+        kept_fs, kept = save_guarded(fs, path, overwrite)
+        written.append(kept_fs)
+        info = {
+            "modality": ex.modality,
+            "dim": dim,
+            "n_segments": len(fs),
+            "n_good_rows": good_rows(fs),
+            "n_nan_rows": int(fs.missing(ex.modality).sum()),
+            "n_failed": int(fs.flags["failed"].sum()),
+            "n_cached": sum(outs[s.segment_id].cached for s in segs),
+            "file": str(path),
+            "kept_existing": kept,
+        }
+        if "truncated" in fs.flags:
+            info["n_truncated"] = int(fs.flags["truncated"].sum())
+        report.extractors[ex.name] = info
+    report.errors_log = out_dir / ERRORS_FILE
+    _write_errors(report.errors_log, errors)
+    for e in errors:
+        log.warning("%s [%s]: %s", e["segment_id"], e["extractor"], e["error"])
+    for name in report.all_failed:
+        log.error(
+            "%s: every one of its %d segments failed", name, report.extractors[name]["n_segments"]
+        )
+    if merge and written:
+        merged, _ = save_guarded(merge_sets(written), out_dir / MERGED_FILE, overwrite)
+        report.merged = out_dir / MERGED_FILE
+    report.seconds = time.perf_counter() - t_start
+    return report

@@ -1,0 +1,119 @@
+"""Speed ratios of the benchmarks: one CSV of ours-against-baseline rows, merged by measure.
+
+Every benchmark (``benchmarks/extract.py``, ``benchmarks/train.py``) measures ours and a baseline
+side by side, in the same run, and writes one row per measure to
+``book/results/speed_ratios.csv``: ``measure, ours, baseline, baseline_name, ratio, target, met``
+(``ratio`` is ours / baseline; ``target`` reads ``>= x`` or ``<= x`` and ``met`` says whether the
+ratio meets it). A benchmark replaces its own rows and keeps the others' (:func:`upsert_ratios`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from msa_lib.io.atomic import atomic_path
+
+RATIO_COLUMNS = ("measure", "ours", "baseline", "baseline_name", "ratio", "target", "met")
+
+
+def ratio_row(
+    measure: str,
+    ours: float,
+    baseline: float,
+    baseline_name: str,
+    target: float,
+    higher_is_better: bool = True,
+) -> dict[str, object]:
+    """One row: ``ratio = ours / baseline`` against ``target`` (``>=`` or ``<=`` it)."""
+    ratio = float(ours) / float(baseline) if baseline else float("nan")
+    met = ratio >= target if higher_is_better else ratio <= target
+    return {
+        "measure": measure,
+        "ours": round(float(ours), 4),
+        "baseline": round(float(baseline), 4),
+        "baseline_name": baseline_name,
+        "ratio": round(ratio, 3),
+        "target": f"{'>=' if higher_is_better else '<='} {target:g}",
+        "met": bool(met),
+    }
+
+
+def read_ratios(path: str | os.PathLike) -> pd.DataFrame:
+    """The ratios CSV, or an empty frame with its columns; a file without them is an error."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=list(RATIO_COLUMNS))
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable ratios CSV ({exc})") from exc
+    missing = [c for c in RATIO_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: ratios CSV lacks the columns {missing} (has {list(df.columns)})")
+    return df
+
+
+def upsert_ratios(rows: Iterable[Mapping[str, object]], path: str | os.PathLike) -> pd.DataFrame:
+    """Replace the rows of ``path`` whose ``measure`` is in ``rows`` (in place), add new ones.
+
+    Rows of other measures (another benchmark's) are kept as they are; the file is written
+    atomically. Returns the merged table.
+    """
+    new = pd.DataFrame(list(rows))
+    if new.empty:
+        return read_ratios(path)
+    missing = [c for c in RATIO_COLUMNS if c not in new.columns]
+    if missing:
+        raise ValueError(f"ratio rows lack the columns {missing}: {list(new.columns)}")
+    if new["measure"].duplicated().any():
+        raise ValueError(
+            f"ratio rows repeat a measure: {new['measure'][new['measure'].duplicated()].tolist()}"
+        )
+    new = new[list(RATIO_COLUMNS)]
+    old = read_ratios(path)
+    by_measure = new.set_index("measure")
+    kept = []
+    for _, row in old.iterrows():  # the old order, each replaced row where it was
+        m = row["measure"]
+        kept.append(
+            by_measure.loc[m].to_dict() | {"measure": m} if m in by_measure.index else row.to_dict()
+        )
+    seen = set(old["measure"])
+    kept += [r for r in new.to_dict("records") if r["measure"] not in seen]
+    merged = pd.DataFrame(kept, columns=list(RATIO_COLUMNS))
+    with atomic_path(path, suffix=".csv") as tmp:
+        merged.to_csv(tmp, index=False)
+    return merged
+
+
+def machine_info() -> dict[str, object]:
+    """What a measurement ran on: CPU model and count, load, Python, torch and its BLAS."""
+    info: dict[str, object] = {
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    try:  # the model name the kernel reports (Linux)
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        info["mkl"] = torch.backends.mkl.is_available()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    return info

@@ -1,0 +1,43 @@
+import pandas as pd
+import pytest
+
+from msa_lib.perf.speed import RATIO_COLUMNS, machine_info, ratio_row, read_ratios, upsert_ratios
+
+
+def test_ratio_row_against_its_target():
+    faster = ratio_row("visual fps", 150.0, 100.0, "paper's recipe", 1.4)
+    assert faster["ratio"] == 1.5 and faster["target"] == ">= 1.4" and faster["met"] is True
+    slower = ratio_row("train s", 2.0, 1.0, "floor", 1.1, higher_is_better=False)
+    assert slower["ratio"] == 2.0 and slower["target"] == "<= 1.1" and slower["met"] is False
+    assert list(faster) == list(RATIO_COLUMNS)
+
+
+def test_upsert_replaces_own_rows_in_place_and_keeps_the_others(tmp_path):
+    path = tmp_path / "speed_ratios.csv"
+    upsert_ratios([ratio_row("a", 2, 1, "x", 1), ratio_row("b", 1, 2, "y", 1)], path)
+    merged = upsert_ratios(
+        [ratio_row("b", 3, 1, "y", 1), ratio_row("c", 1, 1, "z", 1, higher_is_better=False)], path
+    )
+    again = read_ratios(path)
+    pd.testing.assert_frame_equal(merged, again)
+    assert again["measure"].tolist() == ["a", "b", "c"]
+    assert again.set_index("measure").loc["b", "ours"] == 3
+    assert again.set_index("measure").loc["a", "ours"] == 2  # another benchmark's row untouched
+    assert list(again.columns) == list(RATIO_COLUMNS)
+
+
+def test_bad_rows_and_files_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="lack the columns"):
+        upsert_ratios([{"measure": "a", "ours": 1}], tmp_path / "r.csv")
+    with pytest.raises(ValueError, match="repeat a measure"):
+        upsert_ratios([ratio_row("a", 1, 1, "x", 1)] * 2, tmp_path / "r.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,value\nx,1\n")
+    with pytest.raises(ValueError, match="bad.csv: ratios CSV lacks the columns"):
+        upsert_ratios([ratio_row("a", 1, 1, "x", 1)], bad)
+    assert read_ratios(tmp_path / "absent.csv").empty
+
+
+def test_machine_info_names_the_machine():
+    info = machine_info()
+    assert info["cpu_count"] >= 1 and info["torch"]

@@ -1,0 +1,290 @@
+"""Scoring a raw clip end to end (msa_lib.predict.predictor): bundles, transcripts, modalities, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from msa_lib.config import TrainConfig
+from msa_lib.data import DataFolder
+from msa_lib.extract.engines.media import MediaError
+from msa_lib.extract.generate import make_clip
+from msa_lib.predict.predictor import (
+    Bundle,
+    BundleError,
+    PredictError,
+    Predictor,
+    build_model_bundle,
+    predict_folder,
+    read_manifest,
+    train_bundle,
+)
+
+POSITIVE = ["i loved it", "a wonderful film", "great acting", "truly amazing", "the best movie"]
+NEGATIVE = ["i hated it", "an awful film", "terrible acting", "truly boring", "the worst movie"]
+NOT_TRAINED = {"audio": "no audio training features", "visual": "no visual training features"}
+TINY_TRAIN = TrainConfig(max_epochs=2, batch_size=8, patience=1, seed=0)
+
+
+@pytest.fixture(scope="session")
+def text_model():
+    """A MiniLM regressor fine-tuned for one epoch on ten sentences (seconds)."""
+    from msa_lib.experiments.text_finetune import TextFineTuneConfig, fine_tune_text
+
+    texts, y = POSITIVE + NEGATIVE, [2.5] * 5 + [-2.5] * 5
+    cfg = TextFineTuneConfig(epochs=1, batch_size=5, max_length=16)
+    return fine_tune_text(
+        texts, y, texts[::3], y[::3], cfg, seed=0, trained_on="ten test sentences"
+    )
+
+
+@pytest.fixture(scope="session")
+def text_bundle(tmp_path_factory, text_model):
+    """A text-only bundle, as the real data gives."""
+    return build_model_bundle(
+        tmp_path_factory.mktemp("bundles") / "text",
+        text_model=text_model,
+        text_provenance={"trained_on": "ten test sentences", "data_source": "synthetic"},
+        not_trained=NOT_TRAINED,
+    )
+
+
+@pytest.fixture(scope="session")
+def fusion_model(small_synthetic):
+    """A fusion model trained for two epochs on the small synthetic MOSI features."""
+    from msa_lib.config import ModelConfig
+    from msa_lib.train.fusion import fit
+
+    fs, _ = DataFolder.open(small_synthetic).features("mosi")
+    tr, va = (fs.take(np.flatnonzero(fs.split == s)) for s in ("train", "valid"))
+    return fit(ModelConfig(), TINY_TRAIN, tr, va, progress=False)[0]
+
+
+@pytest.fixture(scope="session")
+def fusion_bundle(tmp_path_factory, fusion_model):
+    """A fusion-only bundle over visual/audio/text features (65/74/384)."""
+    from msa_lib.extract.base import default_settings
+
+    return build_model_bundle(
+        tmp_path_factory.mktemp("bundles") / "fusion",
+        fusion_model=fusion_model,
+        fusion_provenance={"trained_on": "small synthetic MOSI", "data_source": "synthetic"},
+        extractor_settings=default_settings(),
+    )
+
+
+@pytest.fixture(scope="session")
+def both_bundle(tmp_path_factory, text_model, fusion_model):
+    """A bundle with a text part and a fusion part."""
+    from msa_lib.extract.base import default_settings
+
+    return build_model_bundle(
+        tmp_path_factory.mktemp("bundles") / "both",
+        text_model=text_model,
+        fusion_model=fusion_model,
+        text_provenance={"trained_on": "ten test sentences", "data_source": "synthetic"},
+        fusion_provenance={"trained_on": "small synthetic MOSI", "data_source": "synthetic"},
+        extractor_settings=default_settings(),
+    )
+
+
+@pytest.fixture(scope="session")
+def faceless_speech_clip(media_dir, speech_samples):
+    """espeak-ng speech over grey frames: audio and text, no face."""
+    return make_clip(media_dir / "faceless_speech.mp4", "what a wonderful film", face=False).path
+
+
+# ----------------------------------------------------------------- the bundle
+def test_bundle_manifest_says_what_each_part_is(text_bundle, both_bundle):
+    m = read_manifest(text_bundle)
+    assert m["data_source"] == "synthetic" and list(m["parts"]) == ["text"]
+    assert m["parts"]["text"]["trained_on"] == "ten test sentences"
+    assert m["not_trained"] == NOT_TRAINED
+    b = Bundle.load(both_bundle)
+    assert b.needs == ["text", "audio", "visual"]
+    assert b.manifest["parts"]["fusion"]["dims"] == {"visual": 65, "audio": 74, "text": 384}
+    assert any("SYNTHETIC data" in line for line in b.describe_parts())
+
+
+def test_missing_or_foreign_bundle_is_one_line_naming_make_book(tmp_path):
+    with pytest.raises(BundleError, match=r"no model bundle at .*`make book`"):
+        Bundle.load(tmp_path / "absent")
+    with pytest.raises(BundleError, match="no manifest.json"):
+        Bundle.load(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "other"}')
+    with pytest.raises(BundleError, match="not a model bundle manifest"):
+        Bundle.load(tmp_path)
+
+
+def test_bundle_needs_provenance_and_a_part(tmp_path, text_model):
+    with pytest.raises(BundleError, match="needs a text model"):
+        build_model_bundle(tmp_path / "b")
+    with pytest.raises(BundleError, match="data_source"):
+        build_model_bundle(
+            tmp_path / "b", text_model=text_model, text_provenance={"trained_on": "x"}
+        )
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
+
+
+def test_bundle_is_replaced_whole(tmp_path, text_model, fusion_model):
+    out = tmp_path / "b"
+    prov = {"trained_on": "x", "data_source": "synthetic"}
+    build_model_bundle(out, fusion_model=fusion_model, fusion_provenance=prov)
+    build_model_bundle(out, text_model=text_model, text_provenance=prov)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "text"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+
+
+# ----------------------------------------------------------------- scoring
+def test_speech_is_transcribed_and_scored_by_the_text_model(speech_clip, text_bundle, text_model):
+    p = Predictor(text_bundle).predict(speech_clip)
+    assert p.transcript_source.startswith("speech recognition")
+    assert "surprisingly good" in p.transcript.lower()
+    assert p.model == "text" and -3 <= p.score <= 3
+    assert p.score == pytest.approx(float(text_model.predict([p.transcript])[0]))
+    assert p.polarity == ("positive" if p.score > 0 else "negative")
+    assert p.modalities["text"].used
+    for m in ("audio", "visual"):
+        st = p.modalities[m]
+        assert not st.usable and not st.used and NOT_TRAINED[m] in st.why
+    report = "\n".join(p.lines())
+    assert "ten test sentences" in report and "SYNTHETIC" in report
+    json.dumps(p.as_dict(), allow_nan=False)
+
+
+def test_given_text_and_transcript_file(speech_clip, text_bundle, text_model, tmp_path):
+    pred = Predictor(text_bundle)
+    p = pred.predict(speech_clip, text="an awful film")
+    assert p.transcript == "an awful film" and p.transcript_source == "given"
+    assert p.score == pytest.approx(float(text_model.predict(["an awful film"])[0]))
+    f = tmp_path / "t.txt"
+    f.write_text("a wonderful film\n")
+    p = pred.predict(speech_clip, transcript_file=f)
+    assert p.transcript == "a wonderful film" and p.transcript_source == f"file {f}"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"text": "   "}, "--text is empty"),
+        ({"transcript_file": "EMPTY"}, "transcript file is empty"),
+        ({"transcript_file": "LATIN1"}, "not utf-8 text"),
+        ({"transcript_file": "ABSENT"}, "transcript file not found"),
+        ({"text": "x", "transcript_file": "EMPTY"}, "not both"),
+    ],
+)
+def test_bad_transcripts_are_one_clear_error(speech_clip, text_bundle, tmp_path, kwargs, message):
+    files = {
+        "EMPTY": tmp_path / "e.txt",
+        "LATIN1": tmp_path / "l.txt",
+        "ABSENT": tmp_path / "a.txt",
+    }
+    files["EMPTY"].write_text(" \n")
+    files["LATIN1"].write_bytes("très bien".encode("latin-1"))
+    if "transcript_file" in kwargs:
+        kwargs = {**kwargs, "transcript_file": files[kwargs["transcript_file"]]}
+    with pytest.raises(PredictError, match=message):
+        Predictor(text_bundle).predict(speech_clip, **kwargs)
+
+
+def test_missing_and_non_video_files(text_bundle, tmp_path, corrupt_clip):
+    pred = Predictor(text_bundle)
+    with pytest.raises(PredictError, match="absent.mp4: file not found"):
+        pred.predict(tmp_path / "absent.mp4", text="fine")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    with pytest.raises(MediaError, match="notes.txt: not a readable media file"):
+        pred.predict(notes, text="fine")
+    with pytest.raises(MediaError, match="corrupt.mp4"):
+        pred.predict(corrupt_clip, text="fine")
+
+
+def test_no_audio_with_a_text_only_model(no_audio_clip, text_bundle):
+    pred = Predictor(text_bundle)
+    with pytest.raises(PredictError, match=r"takes text.*no audio track.*give --text"):
+        pred.predict(no_audio_clip)
+    p = pred.predict(no_audio_clip, text="a wonderful film")
+    assert p.model == "text" and p.modalities["text"].used
+
+
+def test_silence_is_said_and_the_rest_is_used(silent_clip, text_bundle, fusion_bundle):
+    with pytest.raises(PredictError, match="no speech heard"):
+        Predictor(text_bundle).predict(silent_clip)
+    p = Predictor(fusion_bundle).predict(silent_clip)
+    assert p.model == "fusion (partial)" and -3 <= p.score <= 3
+    assert p.modalities["visual"].used and not p.modalities["audio"].usable
+    assert "silent" in p.modalities["audio"].why and "no speech" in p.modalities["text"].why
+    assert len(p.gaps) == 2 and all("training mean" in g for g in p.gaps)
+
+
+def test_all_modalities_go_to_the_fusion_model(speech_clip, fusion_bundle, both_bundle):
+    p = Predictor(fusion_bundle).predict(speech_clip)
+    assert p.model == "fusion" and not p.gaps
+    assert all(p.modalities[m].used for m in ("text", "audio", "visual"))
+    assert Predictor(both_bundle).predict(speech_clip).model == "fusion"
+
+
+def test_no_face_falls_back_to_the_text_model_and_says_so(faceless_speech_clip, both_bundle):
+    p = Predictor(both_bundle).predict(faceless_speech_clip)
+    assert p.model == "text" and p.modalities["audio"].usable and not p.modalities["audio"].used
+    assert not p.modalities["visual"].usable and "no face found" in p.modalities["visual"].why
+    assert p.gaps == [f"visual not used: {p.modalities['visual'].why}"]
+
+
+def test_no_face_with_a_fusion_only_model_is_partial(no_face_clip, fusion_bundle):
+    p = Predictor(fusion_bundle).predict(no_face_clip, text="a wonderful film")
+    assert p.model == "fusion (partial)"
+    assert [m for m, s in p.modalities.items() if s.used] == ["text", "audio"]
+    assert p.gaps and "visual missing (no face found" in p.gaps[0]
+
+
+def test_a_folder_is_scored_clip_by_clip(clip_folder, text_bundle):
+    rows = {r["clip"]: r for r in predict_folder(clip_folder, Predictor(text_bundle))}
+    assert set(rows) == {"good.mp4", "noface.mp4", "empty.mp4", "mute.mp4"}
+    assert (
+        rows["good.mp4"]["transcript_source"].startswith("file") and not rows["good.mp4"]["error"]
+    )
+    assert "file is empty" in rows["empty.mp4"]["error"]
+    assert "transcript file is empty" in rows["noface.mp4"]["error"]  # a blank sidecar
+    assert "no audio track" in rows["mute.mp4"]["error"]
+    with pytest.raises(PredictError, match="no media files"):
+        predict_folder(clip_folder / "nothing", Predictor(text_bundle))
+
+
+# ----------------------------------------------------------------- the book's bundle
+def test_synthetic_bundle_is_a_fusion_model_labelled_synthetic(small_synthetic, tmp_path):
+    folder = DataFolder.open(small_synthetic)
+    out = train_bundle(folder, tmp_path / "model", train_config=TINY_TRAIN)
+    m = read_manifest(out)
+    assert m["data_source"] == "synthetic" and list(m["parts"]) == ["fusion"]
+    assert "SYNTHETIC" in m["parts"]["fusion"]["trained_on"]
+    stamp = os.stat(out / "manifest.json").st_mtime_ns
+    assert train_bundle(folder, out, train_config=TINY_TRAIN) == out  # same recipe: reused
+    assert os.stat(out / "manifest.json").st_mtime_ns == stamp
+
+
+def test_real_bundle_is_text_only_and_says_why(real_data_dir, tmp_path, text_model):
+    folder = DataFolder.open(real_data_dir)
+    out = train_bundle(folder, tmp_path / "model", text_model=text_model)
+    m = read_manifest(out)
+    assert m["data_source"] == "real" and list(m["parts"]) == ["text"]
+    n = len(folder.raw_clips("mosi"))
+    assert f"has {n} raw MOSI clip(s)" in m["not_trained"]["visual"]
+
+
+def test_book_tables(speech_clip, both_bundle):
+    from msa_lib.extract.base import Segment
+    from msa_lib.predict.predictor import bundle_table, predict_segments
+
+    t = bundle_table(both_bundle)
+    assert list(t["part"]) == ["text", "fusion"] and set(t["data"]) == {"synthetic"}
+    seg = Segment(
+        "speech", "speech", str(speech_clip), label=1.5, text="this movie was surprisingly good"
+    )
+    df, preds = predict_segments(Predictor(both_bundle), [seg])
+    row = df.iloc[0]
+    assert row["label"] == 1.5 and row["score"] == preds[0].score and row["model"] == "fusion"
+    assert row["wer"] <= 0.4 and "surprisingly" in row["asr"].lower()
