@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extract_speed.json"))
     ap.add_argument("--skip-text", action="store_true", help="leave out the text encoders")
     args = ap.parse_args(argv)
-    from msa_lib.extract.engines.landmarks import model_bundle
+    from msa_lib.extract.engines.landmarks import face_model_path
     from msa_lib.extract.features.audio import extract_audio
     from msa_lib.extract.features.visual import extract_visual
 
@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         clock[0] = now
 
     # ---- visual, side by side with the paper's protocol done plainly (one process)
-    model = str(model_bundle())
+    model = str(face_model_path())
     ours_visual(segs[0]), baseline_visual(segs[0], model)  # warm-up: imports, first graph
     vis = side_by_side(segs, ours_visual, lambda s: baseline_visual(s, model), int)
     frames = sum(vis["ours_n"])

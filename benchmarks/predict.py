@@ -28,9 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from msa_lib.extract.engines.asr import AsrConfig  # noqa: E402
-from msa_lib.extract.run.corpus import available_cores  # noqa: E402
-from msa_lib.predict.predictor import Predictor, build_model_bundle, default_bundle_dir  # noqa: E402
+from msa_lib.config import AsrConfig  # noqa: E402
+from msa_lib.extract.run.worker import available_cores  # noqa: E402
+from msa_lib.predict.bundle import build_model_bundle, default_bundle_dir  # noqa: E402
+from msa_lib.predict.predictor import Predictor  # noqa: E402
 
 TARGET_WARM_S = 5.0
 CLI = "import sys; from msa_lib.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -38,12 +39,12 @@ CLI = "import sys; from msa_lib.cli import main; sys.exit(main(sys.argv[1:]))"
 
 def stand_in_bundles(work: Path) -> dict[str, Path]:
     """A text-only and a fusion bundle with quickly trained weights (for timing only)."""
-    from msa_lib.config import ModelConfig, SynthConfig, TrainConfig
+    from msa_lib.config import ModelConfig, SynthConfig, TextFineTuneConfig, TrainConfig
     from msa_lib.data import DataFolder
     from msa_lib.data.synthetic import generate
-    from msa_lib.experiments.text_finetune import TextFineTuneConfig, fine_tune_text
     from msa_lib.extract.base import default_settings
     from msa_lib.train.fusion import fit
+    from msa_lib.train.text import fine_tune_text
 
     texts = ["i loved it", "a wonderful film", "i hated it", "an awful film"]
     y = [2.5, 2.5, -2.5, -2.5]

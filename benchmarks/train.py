@@ -29,7 +29,8 @@ from pathlib import Path
 import torch
 
 from msa_lib.models.fusion import FusionModel, count_parameters
-from msa_lib.perf.speed import machine_info, ratio_row, upsert_ratios
+from msa_lib.perf.machine import machine_info
+from msa_lib.perf.speed import ratio_row, upsert_ratios
 from msa_lib.perf.timing import (
     MOSEI_DIMS,
     compile_step_seconds,

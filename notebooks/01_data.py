@@ -34,7 +34,9 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import save_table, setup_style, show_figure, show_table, source_tag
+from msa_lib.book.chapter import setup_style
+from msa_lib.book.display import save_table, show_figure, show_table
+from msa_lib.book.format import source_tag
 from msa_lib.data import open_data
 from msa_lib.data.describe import (
     corpus_segments,

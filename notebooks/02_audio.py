@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import benchmark_rows, save_table, setup_style, show_figure, show_table
+from msa_lib.book.chapter import benchmark_rows, setup_style
+from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import AudioConfig
 from msa_lib.data import open_data
 from msa_lib.data.layout import default_cache_dir

@@ -48,7 +48,8 @@ from IPython.display import Markdown, display
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from msa_lib.book.display import benchmark_rows, save_table, setup_style, show_figure, show_table
+from msa_lib.book.chapter import benchmark_rows, setup_style
+from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import TextConfig
 from msa_lib.data import ModalityMeta, open_data
 from msa_lib.data.splits import fold_splits

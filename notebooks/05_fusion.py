@@ -48,7 +48,6 @@ progress = False  # a progress bar over the runs
 
 # %% tags=["remove-cell"]
 import dataclasses
-import functools
 import logging
 import time
 
@@ -61,15 +60,10 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import (
-    plot_learning_curves,
-    plot_pred_vs_true,
-    save_table,
-    setup_style,
-    show_figure,
-    show_table,
-    source_tag,
-)
+from msa_lib.book.chapter import setup_style
+from msa_lib.book.display import save_table, show_figure, show_table
+from msa_lib.book.figures import plot_learning_curves, plot_pred_vs_true
+from msa_lib.book.format import source_tag
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import open_data, open_synthetic
 from msa_lib.data.splits import fold_splits
@@ -96,17 +90,24 @@ chapter_start = time.perf_counter()
 folder = open_data(data_dir)
 model_config, loss_config = ModelConfig(), LossConfig()
 train_config = TrainConfig(max_epochs=max_epochs)
-table1_on = functools.partial(  # one Table-1 experiment per data source, same settings
-    run_table1,
-    seeds=seeds,
-    model_config=model_config,
-    train_config=train_config,
-    loss_config=loss_config,
-    results_dir=results_dir,
-    n_jobs=n_jobs,
-    cache_dir=cache_dir,
-    progress=progress,
-)
+
+
+def table1_on(splits: dict, name: str, source: str):
+    """One Table-1 experiment with this chapter's settings; its tables saved as table1_<name>."""
+    run = run_table1(
+        splits,
+        name,
+        seeds=seeds,
+        model_config=model_config,
+        train_config=train_config,
+        loss_config=loss_config,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    save_table(run.table, f"table1_{name}", results_dir, source)
+    save_table(run.runs, f"table1_{name}_runs", results_dir, source)
+    return run
 
 
 def comparison_text(c: dict) -> str:

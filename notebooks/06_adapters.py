@@ -65,13 +65,13 @@ from joblib import Parallel, delayed
 from sklearn.decomposition import PCA
 
 from msa_lib.adapters.base import KINDS, adapter_quality, paired_featureset
-from msa_lib.book.display import save_table, setup_style, show_figure, show_table
+from msa_lib.book.chapter import setup_style
+from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import AdapterConfig
 from msa_lib.data import open_data
-from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import aggregate_seeds, mean_sd
-from msa_lib.extract.run.corpus import transcript_features
+from msa_lib.extract.transcripts import folder_transcript_features
 
 setup_style()
 t_start = time.perf_counter()
@@ -95,13 +95,7 @@ display(
 
 # %% tags=["remove-cell"]
 # MiniLM and GloVe vectors of every transcript, cached per segment (chapters 6 and 7 share them)
-text = transcript_features(
-    seg,
-    default_cache_dir() / "transcripts" / f"mosi-{folder.source}",
-    ("text", "glove"),
-    corpus="mosi",
-    source=folder.source,
-)
+text = folder_transcript_features(folder, "mosi")
 minilm = text.with_modalities(["text"])
 glove = text.with_modalities(["glove"]).rename_modalities({"glove": "text"})
 pairs = {"MiniLM -> GloVe-50": fold_splits(paired_featureset(minilm, glove, corpus="mosi"))}

@@ -64,14 +64,14 @@ logging.getLogger("msa_lib").setLevel(logging.ERROR)
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import setup_style, show_table
+from msa_lib.book.chapter import setup_style
+from msa_lib.book.display import show_table
 from msa_lib.config import SynthConfig
 from msa_lib.data import open_data, open_synthetic
-from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.reference import anchors
 from msa_lib.experiments.transfer import TransferData, oracle_r, run_transfer, summarise
-from msa_lib.extract.run.corpus import transcript_features
+from msa_lib.extract.transcripts import folder_transcript_features
 
 setup_style()
 t_start = time.perf_counter()
@@ -103,13 +103,7 @@ experiments["synthetic MOSEI -> MOSI"] = TransferData(
 
 seg = folder.segments("mosi")
 # MiniLM and GloVe vectors of every transcript, cached per segment (chapters 6 and 7 share them)
-text = transcript_features(
-    seg,
-    default_cache_dir() / "transcripts" / f"mosi-{folder.source}",
-    ("text", "glove"),
-    corpus="mosi",
-    source=folder.source,
-)
+text = folder_transcript_features(folder, "mosi")
 minilm = text.with_modalities(["text"])
 glove = text.with_modalities(["glove"]).rename_modalities({"glove": "text"})
 text_name = "GloVe-50 model <- MiniLM (MOSI text)"

@@ -32,7 +32,7 @@ import time
 
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import data_note, start_chapter
+from msa_lib.book.chapter import data_note, start_chapter
 
 t_chapter = time.perf_counter()
 folder = start_chapter(data_dir)  # silences tqdm's notice and library logging, opens the data
@@ -74,12 +74,13 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import show_table
+from msa_lib.book.display import save_table, show_table
+from msa_lib.config import TextFineTuneConfig
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.reference import anchors
-from msa_lib.experiments.text_finetune import TextFineTuneConfig, run_text_finetune
-from msa_lib.extract.run.corpus import transcript_features
+from msa_lib.experiments.text_finetune import run_text_finetune
+from msa_lib.extract.transcripts import folder_transcript_features
 from msa_lib.train.baselines import fit_ridge
 
 # the goal set for this model: beat Self-MM (BERT-base, multimodal) on all three, text alone
@@ -87,8 +88,9 @@ text_target = {"r": 0.80, "mae": 0.71, "acc2_non0": 0.86}
 text_config = TextFineTuneConfig()  # the recipe chosen on validation (module defaults)
 t_text = time.perf_counter()
 text_runs, text_model = run_text_finetune(
-    folder, text_config, seeds, n_jobs=n_jobs, cache_dir=cache_dir, results_dir=results_dir
+    folder, text_config, seeds, n_jobs=n_jobs, cache_dir=cache_dir
 )
+save_table(text_runs, "text_finetuned", results_dir, folder.source)
 text_seconds = time.perf_counter() - t_text
 text_mean = text_runs.set_index("seed").loc["mean"]
 text_sd = text_runs.set_index("seed").loc["sd"]
@@ -154,13 +156,7 @@ show_table(
 
 # %% tags=["hide-input"]
 # chapter 4's frozen path, recomputed on the cached vectors (chapters 6 and 7 share them)
-vectors = transcript_features(
-    folder.segments("mosi"),
-    default_cache_dir() / "transcripts" / f"mosi-{folder.source}",
-    ("text", "glove"),
-    corpus="mosi",
-    source=folder.source,
-).with_modalities(["text"])
+vectors = folder_transcript_features(folder, "mosi").with_modalities(["text"])
 text_folds = fold_splits(vectors)
 ridge_test = fit_ridge(text_folds["train"], text_folds["valid"], ["text"], missing="drop").score(
     text_folds["test"]
@@ -558,13 +554,12 @@ from IPython.display import Markdown, display
 from msa_lib.book.display import save_table, show_table
 from msa_lib.config import TrainConfig
 from msa_lib.data import open_synthetic
+from msa_lib.data.align import aligned_features, time_average
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.temporal import (
     TemporalConfig,
-    aligned_features,
     compare_temporal,
     summarise_comparison,
-    time_average,
     trend_task,
 )
 
@@ -708,9 +703,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from msa_lib.extract.engines.asr import asr_table, wer_table
+from msa_lib.experiments.asr import asr_table, wer_table
 from msa_lib.extract.generate import chapter_clips
-from msa_lib.predict.predictor import Predictor, bundle_table, predict_segments, train_bundle
+from msa_lib.predict.bundle import bundle_table, train_bundle
+from msa_lib.predict.predictor import Predictor, predict_segments
 
 asr_cache = Path(cache_dir) if cache_dir else default_cache_dir()  # transcripts under asr/
 clip_work = Path(tempfile.mkdtemp(prefix="msa-ch8-clips-"))

@@ -32,7 +32,7 @@ import time
 
 from IPython.display import Markdown, display
 
-from msa_lib.book.display import data_note, start_chapter
+from msa_lib.book.chapter import data_note, start_chapter
 
 t_chapter = time.perf_counter()
 folder = start_chapter(data_dir)  # silences tqdm's notice and library logging, opens the data
@@ -454,7 +454,7 @@ if speed is not None:
 # and each is the least disturbed of its repeats.
 
 # %% tags=["remove-cell"]
-from msa_lib.perf.speed import machine_info
+from msa_lib.perf.machine import machine_info
 from msa_lib.perf.timing import (
     load_training_benchmark,
     seed_epoch_seconds,

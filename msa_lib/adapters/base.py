@@ -46,6 +46,7 @@ from msa_lib.config import PAIRED_ADAPTER_KINDS as PAIRED_KINDS
 from msa_lib.config import AdapterConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.io.atomic import atomic_path
+from msa_lib.models.adapter import AdapterMLP
 
 CHECKPOINT_FORMAT = "msa-adapter"
 # The paper's hidden widths per modality (§3.6.2): 65->512->512->713, 74->256->256->74, text 384.
@@ -57,26 +58,6 @@ class AdapterError(ValueError):
 
 
 # ----------------------------------------------------------------- the paper's network
-class AdapterMLP(nn.Module):
-    """in -> hidden -> hidden -> out: two Linear-BatchNorm-ReLU-Dropout blocks, then a Linear."""
-
-    def __init__(self, in_dim: int, out_dim: int, hidden: int, dropout: float) -> None:
-        super().__init__()
-        blocks: list[nn.Module] = []
-        width = in_dim
-        for _ in range(2):
-            blocks += [
-                nn.Linear(width, hidden),
-                nn.BatchNorm1d(hidden),
-                nn.ReLU(),
-                nn.Dropout(dropout),
-            ]
-            width = hidden
-        self.net = nn.Sequential(*blocks, nn.Linear(hidden, out_dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Mapped vectors ``[batch, out_dim]``."""
-        return self.net(x)
 
 
 # ----------------------------------------------------------------- checks

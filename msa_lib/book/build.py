@@ -19,19 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from msa_lib.io.paths import package_dirs, repo_root
+
 log = logging.getLogger(__name__)
-
-
-def repo_root() -> Path:
-    """The project folder (the one holding ``_config.yml``)."""
-    here = Path(__file__).resolve().parent.parent
-    if (here / "_config.yml").is_file():
-        return here
-    cwd = Path.cwd()
-    for p in (cwd, *cwd.parents):
-        if (p / "_config.yml").is_file() and (p / "notebooks").is_dir():
-            return p
-    raise FileNotFoundError("cannot find the project folder (no _config.yml above here)")
 
 
 def toc_chapters(toc: Path) -> list[str]:
@@ -116,19 +106,18 @@ def vendor_mathjax(book: Path) -> Path:
     Offline: the wheel is installed with the environment (requirements.txt); a missing one is a
     clear error, never a CDN fallback. Copies again only when the installed version changed."""
     import importlib.metadata
-    import importlib.util
 
     try:
         version = importlib.metadata.version(MATHJAX_DIST)
-        spec = importlib.util.find_spec("mathjax")
+        folders = package_dirs("mathjax")
     except importlib.metadata.PackageNotFoundError:
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
+        folders = []
+    if not folders:
         raise RuntimeError(
             f"MathJax is not installed: the book serves it from the {MATHJAX_DIST} package "
             f"(`make install`, or `pip install {MATHJAX_DIST}`)"
         )
-    src = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    src = folders[0] / "static" / "mathjax" / "es5"
     if not (src / "tex-mml-chtml.js").is_file():
         raise RuntimeError(f"{src}: no tex-mml-chtml.js in the installed {MATHJAX_DIST}")
     dest = book / "_vendor" / "mathjax"

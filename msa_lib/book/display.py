@@ -10,54 +10,16 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
+
+from msa_lib.book.format import caption, format_table
 
 LABEL = re.compile(r"^(fig|tab)-[a-z0-9][a-z0-9-]*$")
-MISSING = "–"
-
-
-def setup_style() -> None:
-    """The book's plotting style."""
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight"})
-
-
-def start_chapter(data_dir: str | None):  # -> msa_lib.data.DataFolder
-    """A chapter's setup: known notices silenced, the book's style, and the data folder opened."""
-    import logging
-    import warnings
-
-    from msa_lib.data import open_data
-
-    # tqdm (imported by transformers) warns once that ipywidgets is absent: no bars are shown
-    warnings.filterwarnings("ignore", message="IProgress not found")
-    # the data folder's findings (data source, zero-length segments) are chapter 1's to report
-    logging.getLogger("msa_lib").setLevel(logging.ERROR)
-    setup_style()
-    return open_data(data_dir)
-
-
-def data_note(folder, if_synthetic: str) -> str:
-    """The chapter's 'Data:' line: the folder and its kind, and ``if_synthetic`` when synthetic."""
-    note = f"**Data:** `{folder.root}` ({folder.label})."
-    return f"{note} {if_synthetic}" if folder.is_synthetic else note
-
-
-def source_tag(source: str) -> str:
-    """'real data' or 'SYNTHETIC data (not CMU-MOSI/MOSEI)', for captions and titles."""
-    return "real data" if source == "real" else "SYNTHETIC data (not CMU-MOSI/MOSEI)"
-
-
-def caption(text: str, source: str) -> str:
-    """A caption that always says what data it was computed on."""
-    return f"{text} [{source_tag(source)}]"
 
 
 def check_label(label: str, kind: str) -> str:
@@ -65,42 +27,6 @@ def check_label(label: str, kind: str) -> str:
     if not LABEL.match(label) or not label.startswith(kind + "-"):
         raise ValueError(f"label {label!r} must look like '{kind}-some-name' (lower case, dashes)")
     return label
-
-
-def format_value(value: object, digits: int, percent: bool = False) -> str:
-    """One cell as the field reports it: a share as a percentage (1 decimal), floats rounded."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if percent:
-        return f"{float(value):.1%}"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def format_table(
-    df: pd.DataFrame,
-    digits: int | Mapping[str, int] = 3,
-    percent: Iterable[str] = (),
-) -> pd.DataFrame:
-    """``df`` as strings without a bare index: floats rounded (per column if ``digits`` is a
-    mapping), ``percent`` columns (shares in [0, 1]) as percentages with one decimal, NaN a dash;
-    a named index becomes the first column(s), an unnamed one is dropped."""
-    if any(name is not None for name in df.index.names):
-        df = df.reset_index()  # a named index is data: it becomes the first column(s)
-    percent = set(percent)
-    unknown = sorted((percent | set(digits if isinstance(digits, Mapping) else ())) - set(df))
-    if unknown:
-        raise KeyError(f"format_table: no column(s) {unknown}; columns: {list(df.columns)}")
-    out = {}
-    for col in df.columns:
-        d = digits.get(col, 3) if isinstance(digits, Mapping) else digits
-        out[str(col)] = [format_value(v, d, col in percent) for v in df[col].tolist()]
-    return pd.DataFrame(out)
 
 
 def table_markdown(shown: pd.DataFrame, label: str, text: str) -> str:
@@ -219,51 +145,3 @@ def save_table(df: pd.DataFrame, name: str, results_dir: str | Path, source: str
     path.parent.mkdir(parents=True, exist_ok=True)
     df.assign(data_source=source).to_csv(path, index=False)
     return path
-
-
-def plot_learning_curves(
-    histories: pd.DataFrame, subsets: Iterable[str], title: str | None = None
-) -> plt.Figure:
-    """Training loss, validation loss and validation r per epoch, every seed; stars: kept epoch.
-
-    ``title`` is a short title over the panels; the caption belongs to ``show_figure``."""
-    h = histories[histories["subset"].isin(list(subsets))]
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    for ax, col in zip(axes, ("train_loss", "valid_loss", "valid_r")):
-        sns.lineplot(
-            data=h, x="epoch", y=col, hue="subset", units="seed", estimator=None, lw=0.8, ax=ax
-        )
-        best = h[h["best"]]
-        ax.scatter(best["epoch"], best[col], marker="*", s=60, color="k", zorder=3)
-        ax.set_title(col.replace("_", " "))
-        if col != "valid_r":
-            ax.get_legend().remove()
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_pred_vs_true(predictions: pd.DataFrame, title: str | None = None) -> plt.Figure:
-    """Predicted against true sentiment, one panel per model (rows: label, pred, model).
-
-    ``title`` is a short title over the panels; the caption belongs to ``show_figure``."""
-    g = sns.FacetGrid(predictions, col="model", height=3.6)
-    g.map_dataframe(sns.scatterplot, x="label", y="pred", s=10, alpha=0.5)
-    for ax in g.axes.flat:
-        ax.plot([-3, 3], [-3, 3], ls="--", c="grey", lw=1)
-        ax.set_xlim(-3.2, 3.2)
-        ax.set_xlabel("true sentiment")
-        ax.set_ylabel("predicted")
-    if title:
-        g.figure.suptitle(title, fontsize=10, y=1.04)
-    return g.figure
-
-
-def benchmark_rows(results_dir: str | Path, extractor: str) -> pd.DataFrame | None:
-    """Rows of ``extract_throughput.csv`` (written by ``make bench``) for one extractor, or None."""
-    path = Path(results_dir) / "extract_throughput.csv"
-    if not path.is_file():
-        return None
-    table = pd.read_csv(path)
-    return table[table["extractor"] == extractor]

@@ -124,10 +124,11 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Run ``msa extract``."""
     from msa_lib.cli.common import check_cpus, print_json
+    from msa_lib.config import RayConfig
     from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
-    from msa_lib.extract.run.corpus import extract_corpus, resolve_workers
-    from msa_lib.extract.run.ray import RayConfig
+    from msa_lib.extract.run.corpus import extract_corpus
+    from msa_lib.extract.run.worker import resolve_workers
 
     # a bad request fails before any work
     if args.address is not None and args.backend != "ray":
@@ -144,7 +145,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.asr and {"text", "glove"} & set(args.extractors):
         from pathlib import Path
 
-        from msa_lib.extract.engines.asr import AsrConfig, transcribe_segments
+        from msa_lib.config import AsrConfig
+        from msa_lib.extract.engines.asr import transcribe_segments
 
         segments, heard = transcribe_segments(
             segments,

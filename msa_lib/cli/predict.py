@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def asr_threads(requested: int) -> int:
     """Whisper's CPU threads: ``requested``, or one per core (at most 4) for 0."""
     from msa_lib.cli.common import check_cpus
-    from msa_lib.extract.run.corpus import available_cores
+    from msa_lib.extract.run.worker import available_cores
 
     return check_cpus(requested, "--threads") or min(available_cores(), 4)
 
@@ -61,7 +61,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from msa_lib.cli.common import print_json
-    from msa_lib.extract.engines.asr import AsrConfig
+    from msa_lib.config import AsrConfig
     from msa_lib.predict.predictor import PredictError, Predictor
 
     target = Path(args.clip)

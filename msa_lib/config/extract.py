@@ -70,7 +70,9 @@ class AudioConfig(Checked):
         "n_chroma": ">= 1",
         "pad_to": ">= 0",
     }
-    RULES = ((lambda c: c.hop_length <= c.n_fft, "hop_length ({hop_length}) must be <= n_fft ({n_fft})"),)
+    RULES = (
+        (lambda c: c.hop_length <= c.n_fft, "hop_length ({hop_length}) must be <= n_fft ({n_fft})"),
+    )
 
     def resolved(self) -> AudioConfig:
         """This config with every choice left at None set to its protocol's value."""

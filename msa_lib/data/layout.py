@@ -25,6 +25,7 @@ BCLSTM_FILE = "bclstm_features.npz"
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 RAW_DIR = "raw"
 CSD_DIR = "csd"
+TRANSCRIPTS_DIR = "transcripts"  # inside the cache: text features of a corpus's transcripts
 # Media files the extractors read (video with sound, or sound alone), lower-case suffixes.
 MEDIA_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".wav", ".flac", ".mp3", ".m4a")
 # Columns a corpus's segments table must have (MOSEI names its label "sentiment").
@@ -113,3 +114,8 @@ def default_media_for(table: str | os.PathLike) -> Path:
 def default_cache_dir() -> Path:
     """Where generated data and caches go: ``$MSA_CACHE_DIR`` or ``~/.cache/msa-book``."""
     return Path(os.environ.get(CACHE_ENV_VAR, Path.home() / ".cache" / "msa-book"))
+
+
+def transcript_cache(source: str, corpus: str = "mosi") -> Path:
+    """Where the text features of a corpus's transcripts are cached: ``<cache>/transcripts/<corpus>-<source>``."""
+    return default_cache_dir() / TRANSCRIPTS_DIR / f"{corpus}-{source}"

@@ -41,8 +41,6 @@ from msa_lib.train.grid import run_grid
 CORRELATION, ERROR_ONLY, MULTITASK = "correlation", "MSE+MAE", "multi-task"
 
 
-
-
 def multitask_name(alpha: float) -> str:
     """The variant name of the multi-task loss with MSE weight ``alpha``: ``multi-task α=10``."""
     return f"{MULTITASK} α={alpha:g}"
@@ -324,19 +322,16 @@ def bclstm_data(folder, holdout: float = 0.15, holdout_seed: int = 0) -> Ablatio
     )
 
 
-def minilm_data(folder, transcript_dir: str | Path | None = None) -> AblationData:
+def minilm_data(folder) -> AblationData:
     """MiniLM vectors of the MOSI transcripts (text alone) on the corpus's folds.
 
-    Encoded through :func:`msa_lib.extract.runner.transcript_features` into the cache chapters 6
-    and 7 share (``<cache>/transcripts/mosi-<source>``), so they are encoded once.
+    Read from the transcript cache the chapters share
+    (:func:`msa_lib.extract.transcripts.folder_transcript_features`), so they are encoded once.
     """
-    from msa_lib.data.layout import default_cache_dir
     from msa_lib.data.splits import fold_splits
-    from msa_lib.extract.run.corpus import transcript_features
+    from msa_lib.extract.transcripts import folder_transcript_features
 
-    seg = folder.segments("mosi")
-    where = transcript_dir or default_cache_dir() / "transcripts" / f"mosi-{folder.source}"
-    text = transcript_features(seg, where, ("text", "glove"), corpus="mosi", source=folder.source)
+    text = folder_transcript_features(folder, "mosi")
     folds = "official MOSI folds" if folder.source == "real" else "the synthetic grouped split"
     return AblationData(
         "MiniLM text", folder.source, fold_splits(text.with_modalities(["text"])), ("text",), folds
@@ -357,9 +352,7 @@ def synthetic_data(folder) -> AblationData:
     )
 
 
-def ablation_data(
-    folder, holdout: float = 0.15, holdout_seed: int = 0, transcript_dir: str | Path | None = None
-) -> list[AblationData]:
+def ablation_data(folder, holdout: float = 0.15, holdout_seed: int = 0) -> list[AblationData]:
     """The loss ablation's data sets in a data folder (``msa_lib.data.DataFolder``).
 
     Real data: the bc-LSTM features on ``bclstm_split`` (where present) and MiniLM text vectors on
@@ -370,5 +363,5 @@ def ablation_data(
         return [synthetic_data(folder)]
     out = [bclstm_data(folder, holdout, holdout_seed)] if folder.has_bclstm else []
     if "text" in folder.segments("mosi").columns:
-        out.append(minilm_data(folder, transcript_dir))
+        out.append(minilm_data(folder))
     return out

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msa_lib.book.display import save_table
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import bootstrap_ci, by_split, scale_diagnostics, table1
@@ -36,17 +35,15 @@ class Table1Run:
 def run_table1(
     splits: Mapping[str, FeatureSet],
     name: str,
-    source: str,
     seeds: Sequence[int],
     model_config: ModelConfig,
     train_config: TrainConfig,
     loss_config: LossConfig,
-    results_dir: str | Path,
     n_jobs: int = 2,
     cache_dir: str | Path | None = None,
     progress: bool = False,
 ) -> Table1Run:
-    """Fusion grid + ridge + late fusion on one set of splits; saves ``table1_<name>[_runs].csv``."""
+    """Fusion grid + ridge + late fusion on one set of splits (``name``: the grid cache's folder)."""
     t0 = time.perf_counter()
     grid = run_grid(
         splits,
@@ -63,8 +60,6 @@ def run_table1(
     late = late_fusion_runs(grid.predictions, SUBSETS, loss_config=loss_config)
     runs = pd.concat([grid.runs, ridge, late], ignore_index=True)
     tab = table1(runs, paper=paper_table1())
-    save_table(tab, f"table1_{name}", results_dir, source)
-    save_table(runs, f"table1_{name}_runs", results_dir, source)
     return Table1Run(grid, runs, tab, ridge_pred, time.perf_counter() - t0)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from msa_lib.io.paths import benchmark_results_dir
+
 SPEED_JSON = "extract_speed.json"
 RATIOS_CSV = "speed_ratios.csv"
 THROUGHPUT_CSV = "extract_throughput.csv"
@@ -22,14 +24,9 @@ MOSEI_SEGMENTS = 23259
 MOSEI_HOURS = 65.0
 
 
-def benchmark_dir() -> Path:
-    """The repository's ``benchmarks/results`` folder (where ``make bench`` writes JSON)."""
-    return Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-
-
 def load_speed(path: str | Path | None = None) -> dict | None:
     """The extraction benchmark's details (``extract_speed.json``), or None before any run."""
-    path = Path(path) if path else benchmark_dir() / SPEED_JSON
+    path = Path(path) if path else benchmark_results_dir() / SPEED_JSON
     if not path.is_file():
         return None
     try:

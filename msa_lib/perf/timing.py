@@ -22,6 +22,7 @@ import torch
 
 from msa_lib.config import ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
+from msa_lib.io.paths import benchmark_results_dir
 from msa_lib.train.fusion import fit
 from msa_lib.train.loop import torch_threads
 
@@ -233,11 +234,7 @@ TRAIN_JSON = "train.json"
 
 def load_training_benchmark(path: str | Path | None = None) -> dict | None:
     """``benchmarks/results/train.json`` as ``benchmarks/train.py`` wrote it, or None before a run."""
-    path = (
-        Path(path)
-        if path
-        else Path(__file__).resolve().parents[2] / "benchmarks" / "results" / TRAIN_JSON
-    )
+    path = Path(path) if path else benchmark_results_dir() / TRAIN_JSON
     if not path.is_file():
         return None
     try:

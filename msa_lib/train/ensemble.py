@@ -41,7 +41,8 @@ from tqdm import tqdm
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.losses import compute_loss
-from msa_lib.models.fusion import FusionEnsemble, FusionModel, FusionOutput, MemberRNG
+from msa_lib.models.ensemble import FusionEnsemble, MemberRNG
+from msa_lib.models.fusion import FusionModel, FusionOutput
 from msa_lib.train.fusion import TrainedModel, prepare, validation_scores
 from msa_lib.train.loop import Batch, LoopResult, seeded, torch_threads
 

@@ -29,7 +29,6 @@ from msa_lib.data.featureset import FeatureSet, FeatureSetError
 log = logging.getLogger(__name__)
 
 
-
 class TrainInputError(ValueError):
     """Data handed to training or prediction cannot be used as it is."""
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from msa_lib.book.build import chapter_sources, repo_root, toc_chapters
+from msa_lib.book.build import chapter_sources, toc_chapters
+from msa_lib.io.paths import repo_root
 
 ROOT = repo_root()
 

@@ -14,20 +14,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from msa_lib.book.display import (  # noqa: E402
-    benchmark_rows,
-    caption,
-    data_note,
-    figure_bundle,
-    format_table,
-    plot_learning_curves,
-    plot_pred_vs_true,
-    save_figure,
-    save_table,
-    show_figure,
-    start_chapter,
-    table_bundle,
-)
+from msa_lib.book.chapter import benchmark_rows, data_note, start_chapter
+from msa_lib.book.display import figure_bundle, save_figure, save_table, show_figure, table_bundle
+from msa_lib.book.figures import plot_learning_curves, plot_pred_vs_true
+from msa_lib.book.format import caption, format_table
 
 
 @pytest.mark.parametrize(

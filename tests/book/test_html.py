@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from msa_lib.book.build import repo_root
+from msa_lib.io.paths import repo_root
 
 HTML = repo_root() / "book" / "_build" / "html"
 REQUIRED = os.environ.get("MSA_REQUIRE_BROWSER") == "1"

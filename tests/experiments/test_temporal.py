@@ -4,27 +4,30 @@ import pytest
 import torch
 
 from msa_lib.config import ConfigError, ModelConfig, TrainConfig
+from msa_lib.data.align import (
+    adaptive_pool,
+    align,
+    aligned_features,
+    clean_frames,
+    frame_width,
+    linear_resample,
+    time_average,
+)
 from msa_lib.data.csd import write_csd
+from msa_lib.data.featureset import FeatureSetError
 from msa_lib.data.folder import DataFolder
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import pearson
 from msa_lib.experiments.temporal import (
     TemporalConfig,
-    TemporalModel,
-    adaptive_pool,
-    align,
-    aligned_features,
-    clean_frames,
     compare_temporal,
-    fit_temporal,
-    frame_width,
-    linear_resample,
     run_temporal,
     summarise_comparison,
-    time_average,
     trend_task,
 )
-from msa_lib.train import TrainInputError, fit, predict
+from msa_lib.models.temporal import TemporalModel
+from msa_lib.train import fit, predict
+from msa_lib.train.temporal import fit_temporal
 
 
 def test_adaptive_pool_of_a_known_sequence():
@@ -130,7 +133,7 @@ def test_time_average_and_frame_width():
     x = fs.features["audio"].reshape(20, 5, 3)
     np.testing.assert_allclose(time_average(fs, 5).features["audio"], x.mean(axis=1), rtol=1e-6)
     assert frame_width(fs, "audio", 5) == 3
-    with pytest.raises(TrainInputError, match="not a multiple of 4 steps"):
+    with pytest.raises(FeatureSetError, match="not a multiple of 4 steps"):
         frame_width(fs, "audio", 4)
 
 

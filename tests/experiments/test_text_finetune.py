@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
+from msa_lib.config import TextFineTuneConfig
 from msa_lib.data.folder import DataFolder
 from msa_lib.evaluate import metrics
-from msa_lib.experiments.text_finetune import FineTunedText, TextFineTuneConfig, fine_tune_text
-from msa_lib.train import text_finetune as tf
+from msa_lib.experiments import text_finetune as tf
+from msa_lib.train import text as tt
+from msa_lib.train.text import FineTunedText, fine_tune_text
 
 # short opinions in MOSI's style (upper case, no punctuation), with a sentiment in [-3, 3]
 OPINIONS = [
@@ -142,12 +144,11 @@ def segment_table() -> pd.DataFrame:
     return df.assign(segment_id=[f"s{i}" for i in range(len(df))])
 
 
-def test_run_writes_the_table_and_a_cache_hit_does_not_train(tmp_path, monkeypatch):
+def test_run_scores_every_seed_and_a_cache_hit_does_not_train(tmp_path, monkeypatch):
     cfg = TextFineTuneConfig(epochs=1, max_length=16, batch_size=8)
     table, best = tf.run_text_finetune(
-        segment_table(), cfg, seeds=(0, 1), cache_dir=tmp_path / "cache",
-        results_dir=tmp_path / "results", source="real",
-    )  # fmt: skip
+        segment_table(), cfg, seeds=(0, 1), cache_dir=tmp_path / "cache", source="real"
+    )
     assert list(table["seed"]) == ["0", "1", "mean", "sd", "ensemble"]
     assert (table["n_test"] == 12).all()
     per_seed = table.iloc[:2]
@@ -157,9 +158,7 @@ def test_run_writes_the_table_and_a_cache_hit_does_not_train(tmp_path, monkeypat
     best_seed = int(per_seed.loc[per_seed["val_r"].idxmax(), "seed"])
     assert best.info["seed"] == best_seed
     assert best.info["trained_on"] == "CMU-MOSI train fold (real)"
-    saved = pd.read_csv(tmp_path / "results" / "text_finetuned.csv")
-    assert set(saved["data_source"]) == {"real"}
-    assert {"seed", "r", "mae", "acc2_non0", "f1_non0", "acc7", "n_test"} <= set(saved.columns)
+    assert {"seed", "r", "mae", "acc2_non0", "f1_non0", "acc7", "n_test"} <= set(table.columns)
 
     def no_training(*args, **kwargs):
         raise AssertionError("a cached seed was trained again")
@@ -205,7 +204,7 @@ def test_frozen_layers_stay_as_pretrained():
     texts, labels = zip(*OPINIONS)
     vtexts, vlabels = zip(*VALID)
     model = fine_tune_text(texts, labels, vtexts, vlabels, cfg, seed=0)
-    base, _ = tf.load_base(cfg, seed=0)
+    base, _ = tt.load_base(cfg, seed=0)
     layers, pretrained = model.model.encoder.encoder.layer, base.encoder.encoder.layer
     for i in (0, 1):
         for a, b in zip(layers[i].parameters(), pretrained[i].parameters()):
@@ -215,16 +214,16 @@ def test_frozen_layers_stay_as_pretrained():
     ]
     assert any(moved)
     with pytest.raises(ValueError, match="freeze_layers 7"):
-        tf.param_groups(base, TextFineTuneConfig(freeze_layers=7))
+        tt.param_groups(base, TextFineTuneConfig(freeze_layers=7))
 
 
 def test_probe_init_fits_the_head_on_frozen_features():
     cfg = TextFineTuneConfig(max_length=16, probe_init=True)
-    model, tokenizer = tf.load_base(cfg, seed=0)
+    model, tokenizer = tt.load_base(cfg, seed=0)
     texts, labels = zip(*OPINIONS)
     vtexts, vlabels = zip(*VALID)
-    ids, vids = (tf.tokenize(tokenizer, t, cfg) for t in (texts, vtexts))
-    tf.probe_head(model, ids, np.array(labels), vids, np.array(vlabels), 0, cfg)
+    ids, vids = (tt.tokenize(tokenizer, t, cfg) for t in (texts, vtexts))
+    tt.probe_head(model, ids, np.array(labels), vids, np.array(vlabels), 0, cfg)
     p = FineTunedText(model, tokenizer, cfg, {}).predict(vtexts)
     assert metrics(np.array(vlabels), p)["r"] > 0.5
     with pytest.raises(ValueError, match="linear head"):

@@ -2,13 +2,8 @@ import pytest
 import torch
 
 from msa_lib.config import ModelConfig
-from msa_lib.models.fusion import (
-    FusionEnsemble,
-    FusionModel,
-    MemberRNG,
-    ModalityEncoder,
-    count_parameters,
-)
+from msa_lib.models.ensemble import FusionEnsemble, MemberRNG
+from msa_lib.models.fusion import FusionModel, ModalityEncoder, count_parameters
 
 DIMS = {"visual": 713, "audio": 74, "text": 300}
 

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from msa_lib.perf.speed import RATIO_COLUMNS, machine_info, ratio_row, read_ratios, upsert_ratios
+from msa_lib.perf.machine import machine_info
+from msa_lib.perf.speed import RATIO_COLUMNS, ratio_row, read_ratios, upsert_ratios
 
 
 def test_ratio_row_against_its_target():

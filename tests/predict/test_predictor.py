@@ -12,16 +12,14 @@ from msa_lib.config import TrainConfig
 from msa_lib.data import DataFolder
 from msa_lib.extract.engines.media import MediaError
 from msa_lib.extract.generate import make_clip
-from msa_lib.predict.predictor import (
+from msa_lib.predict.bundle import (
     Bundle,
     BundleError,
-    PredictError,
-    Predictor,
     build_model_bundle,
-    predict_folder,
     read_manifest,
     train_bundle,
 )
+from msa_lib.predict.predictor import PredictError, Predictor, predict_folder
 
 POSITIVE = ["i loved it", "a wonderful film", "great acting", "truly amazing", "the best movie"]
 NEGATIVE = ["i hated it", "an awful film", "terrible acting", "truly boring", "the worst movie"]
@@ -32,7 +30,8 @@ TINY_TRAIN = TrainConfig(max_epochs=2, batch_size=8, patience=1, seed=0)
 @pytest.fixture(scope="session")
 def text_model():
     """A MiniLM regressor fine-tuned for one epoch on ten sentences (seconds)."""
-    from msa_lib.experiments.text_finetune import TextFineTuneConfig, fine_tune_text
+    from msa_lib.config import TextFineTuneConfig
+    from msa_lib.train.text import fine_tune_text
 
     texts, y = POSITIVE + NEGATIVE, [2.5] * 5 + [-2.5] * 5
     cfg = TextFineTuneConfig(epochs=1, batch_size=5, max_length=16)
@@ -277,7 +276,8 @@ def test_real_bundle_is_text_only_and_says_why(real_data_dir, tmp_path, text_mod
 
 def test_book_tables(speech_clip, both_bundle):
     from msa_lib.extract.base import Segment
-    from msa_lib.predict.predictor import bundle_table, predict_segments
+    from msa_lib.predict.bundle import bundle_table
+    from msa_lib.predict.predictor import predict_segments
 
     t = bundle_table(both_bundle)
     assert list(t["part"]) == ["text", "fusion"] and set(t["data"]) == {"synthetic"}

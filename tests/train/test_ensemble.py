@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
-from msa_lib.models.fusion import MemberRNG
+from msa_lib.models.ensemble import MemberRNG
 from msa_lib.train import fit, fit_seeds, predict
 from msa_lib.train.ensemble import MemberAdam, Plateau
 from tests.train.problem import FAST

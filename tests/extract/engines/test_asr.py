@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from msa_lib.extract import asr
+from msa_lib.config import ConfigError
+from msa_lib.experiments.asr import wer_table
 from msa_lib.extract.base import Segment
+from msa_lib.extract.engines import asr
 from msa_lib.extract.engines.asr import (
     AsrConfig,
     AsrError,
@@ -56,9 +58,9 @@ def test_words_between_times():
 
 
 def test_config_checks():
-    with pytest.raises(AsrError, match="cpu_threads"):
+    with pytest.raises(ConfigError, match="cpu_threads"):
         AsrConfig(cpu_threads=0)
-    with pytest.raises(AsrError, match="no_speech_threshold"):
+    with pytest.raises(ConfigError, match="no_speech_threshold"):
         AsrConfig(no_speech_threshold=0)
 
 
@@ -155,7 +157,7 @@ def test_real_mosi_clips_are_transcribed_nearly_word_for_word(real_data_dir, tmp
     clips = folder.raw_clips("mosi")
     if not clips:
         pytest.skip("no raw MOSI clips in the data folder")
-    df = asr.wer_table(plan_clips(clips, folder.segments("mosi")), cache_dir=tmp_path)
+    df = wer_table(plan_clips(clips, folder.segments("mosi")), cache_dir=tmp_path)
     assert len(df) == len(clips)
     assert (df["wer"] <= 0.35).all(), df[["segment_id", "wer", "asr"]]
 

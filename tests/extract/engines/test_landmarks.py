@@ -13,9 +13,9 @@ from msa_lib.extract.engines.landmarks import (
     LiteRTLandmarker,
     OneEuroSmoother,
     TasksLandmarker,
+    face_model_path,
     get_landmarker,
     make_landmarker,
-    model_bundle,
     ssd_anchors,
     warp_roi,
 )
@@ -48,7 +48,7 @@ def gap(ref: list, other: list, width: int, height: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def bundle():
-    return model_bundle()
+    return face_model_path()
 
 
 def test_litert_matches_tasks_on_the_face_clip(face_clip, bundle):

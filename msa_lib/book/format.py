@@ -1,0 +1,56 @@
+"""How the book writes values: numbers, shares, intervals, missing values and the data source."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+MISSING = "–"
+
+
+def source_tag(source: str) -> str:
+    """'real data' or 'SYNTHETIC data (not CMU-MOSI/MOSEI)', for captions and titles."""
+    return "real data" if source == "real" else "SYNTHETIC data (not CMU-MOSI/MOSEI)"
+
+
+def caption(text: str, source: str) -> str:
+    """A caption that always says what data it was computed on."""
+    return f"{text} [{source_tag(source)}]"
+
+
+def format_value(value: object, digits: int, percent: bool = False) -> str:
+    """One cell as the field reports it: a share as a percentage (1 decimal), floats rounded."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if percent:
+        return f"{float(value):.1%}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def format_table(
+    df: pd.DataFrame,
+    digits: int | Mapping[str, int] = 3,
+    percent: Iterable[str] = (),
+) -> pd.DataFrame:
+    """``df`` as strings without a bare index: floats rounded (per column if ``digits`` is a
+    mapping), ``percent`` columns (shares in [0, 1]) as percentages with one decimal, NaN a dash;
+    a named index becomes the first column(s), an unnamed one is dropped."""
+    if any(name is not None for name in df.index.names):
+        df = df.reset_index()  # a named index is data: it becomes the first column(s)
+    percent = set(percent)
+    unknown = sorted((percent | set(digits if isinstance(digits, Mapping) else ())) - set(df))
+    if unknown:
+        raise KeyError(f"format_table: no column(s) {unknown}; columns: {list(df.columns)}")
+    out = {}
+    for col in df.columns:
+        d = digits.get(col, 3) if isinstance(digits, Mapping) else digits
+        out[str(col)] = [format_value(v, d, col in percent) for v in df[col].tolist()]
+    return pd.DataFrame(out)

@@ -1,0 +1,35 @@
+"""The machine a measurement ran on: CPU count and model, platform, library versions, load."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def machine_info() -> dict[str, object]:
+    """What a measurement ran on: CPU model and count, load, Python, torch and its BLAS."""
+    info: dict[str, object] = {
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    try:  # the model name the kernel reports (Linux)
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        info["mkl"] = torch.backends.mkl.is_available()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    return info

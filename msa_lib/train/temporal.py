@@ -1,0 +1,105 @@
+"""Training the sequence model: the fusion model's recipe, loss and selection on validation r.
+
+:func:`fit_temporal` runs the generic loop (:func:`msa_lib.train.loop.train_loop`) on aligned
+features (:mod:`msa_lib.data.align`) with the same input rules as the fusion model (training-split
+standardiser, missing modalities at the training mean); :class:`TrainedTemporal` predicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from msa_lib.config import LossConfig, TemporalConfig, TrainConfig
+from msa_lib.data.align import frame_width
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import metrics
+from msa_lib.losses import compute_loss
+from msa_lib.models.temporal import TemporalModel
+from msa_lib.train.fusion import input_tensor, split_inputs
+from msa_lib.train.inputs import (
+    Standardizer,
+    TrainInputError,
+    check_featureset,
+    require_varied_labels,
+    usable_rows,
+)
+from msa_lib.train.loop import predict_batches, train_loop
+
+
+@dataclass
+class TrainedTemporal:
+    """A fitted temporal model with its scaler and settings."""
+
+    model: TemporalModel
+    scaler: Standardizer
+    modalities: list[str]
+    config: TemporalConfig
+    best_epoch: int
+    best_valid_r: float
+
+    def predict(self, fs: FeatureSet) -> np.ndarray:
+        """Scores for every segment of ``fs`` (a missing modality gets the training mean)."""
+        check_featureset(
+            fs, self.modalities, "predict", {m: self.scaler.mean[m].size for m in self.modalities}
+        )
+        x, cols = input_tensor(self.scaler, fs, self.modalities)
+        out = predict_batches(self.model, x, lambda m, xb: m(split_inputs(xb, cols)))
+        return out.score.numpy().astype(np.float64)
+
+
+def fit_temporal(
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    modalities: Sequence[str],
+    config: TemporalConfig = TemporalConfig(),
+    train_config: TrainConfig = TrainConfig(),
+    loss_config: LossConfig = LossConfig(),
+    progress: bool = False,
+) -> tuple[TrainedTemporal, pd.DataFrame]:
+    """Train on aligned ``train_fs``, select on ``valid_fs`` r (the fusion model's recipe and rules)."""
+    mods = list(modalities)
+    if loss_config.kind == "multitask":
+        raise TrainInputError(
+            "the temporal model has no classification head for the multi-task loss"
+        )
+    check_featureset(train_fs, mods, "train")
+    check_featureset(valid_fs, mods, "valid", train_fs.dims)
+    widths = {m: frame_width(train_fs, m, config.steps) for m in mods}
+    train_fs = train_fs.take(usable_rows(train_fs, mods, train_config.missing)[0])
+    valid_fs = valid_fs.take(usable_rows(valid_fs, mods, train_config.missing)[0])
+    require_varied_labels(train_fs, "train")
+    require_varied_labels(valid_fs, "valid")
+    scaler = Standardizer.fit(train_fs, mods)
+    x_tr, cols = input_tensor(scaler, train_fs, mods)
+    x_va, _ = input_tensor(scaler, valid_fs, mods)
+    y_tr = torch.from_numpy(train_fs.label.astype(np.float32))
+    y_va = valid_fs.label.astype(np.float64)
+
+    def batch_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        xb, yb = batch
+        return compute_loss(model(split_inputs(xb, cols)), yb, loss_config)
+
+    def validate(model: nn.Module) -> tuple[float, dict[str, float]]:
+        out = predict_batches(model, x_va, lambda m, xb: m(split_inputs(xb, cols)))
+        m = metrics(y_va, out.score.numpy())
+        return (m["r"] if np.isfinite(m["r"]) else 0.0), {"valid_mae": m["mae"], "valid_r": m["r"]}
+
+    result = train_loop(
+        lambda: TemporalModel(widths, config.steps, config),
+        (x_tr, y_tr),
+        batch_loss,
+        validate,
+        train_config,
+        progress=progress,
+        desc="temporal",
+    )
+    trained = TrainedTemporal(
+        result.model, scaler, mods, config, result.best_epoch, float(result.best_logged["valid_r"])
+    )
+    return trained, result.history
