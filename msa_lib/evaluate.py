@@ -84,6 +84,19 @@ def _acc7_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean(np.round(np.clip(t, -3, 3)) == np.round(np.clip(p, -3, 3)), axis=axis)
 
 
+def spread_ratio(values: np.ndarray, reference: np.ndarray) -> float:
+    """How widely ``values`` spread against ``reference``: 1 for the same spread, 0 for one point.
+
+    For predictions against labels (1-d), sd(predictions) / sd(labels); for vectors (rows of a
+    2-d array, e.g. adapted against true features), the total standard deviation over the
+    reference's, sqrt(sum of column variances / the reference's sum).
+    """
+    v, r = np.asarray(values, float), np.asarray(reference, float)
+    if v.ndim == 1:
+        return float(np.std(v) / np.std(r))
+    return float(np.sqrt(v.var(axis=0).sum() / r.var(axis=0).sum()))
+
+
 def _spread_stat(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.std(p, axis=axis) / np.std(t, axis=axis)
 
@@ -286,7 +299,7 @@ def scale_diagnostics(
     tt, pt = _check_pair(y_test, p_test)
     a, b = np.polyfit(pv, tv, 1)
     return {
-        "sd_ratio": float(pt.std() / tt.std()),
+        "sd_ratio": spread_ratio(pt, tt),
         "slope": float(a),
         "intercept": float(b),
         "mae": float(np.abs(tt - pt).mean()),

@@ -45,6 +45,7 @@ from msa_lib.config import ADAPTER_KINDS as KINDS
 from msa_lib.config import PAIRED_ADAPTER_KINDS as PAIRED_KINDS
 from msa_lib.config import AdapterConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import spread_ratio
 from msa_lib.io.atomic import atomic_path
 from msa_lib.models.adapter import AdapterMLP
 
@@ -367,13 +368,6 @@ def _pot_map(kind: str, a: dict[str, np.ndarray]):
 
 
 # ----------------------------------------------------------------- diagnostics
-def spread_ratio(mapped: np.ndarray, target: np.ndarray) -> float:
-    """Total standard deviation of mapped vectors over that of true target vectors (1: same spread)."""
-    m = np.asarray(mapped, float)
-    t = np.asarray(target, float)
-    return float(np.sqrt(m.var(axis=0).sum() / t.var(axis=0).sum()))
-
-
 def reconstruction(mapped: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     """Per-row MSE and cosine of mapped vectors to the true vectors of the same segments (means)."""
     m = np.asarray(mapped, float)
@@ -417,8 +411,7 @@ def adabn_fusion(trained, fs, chunk: int = 4096):
     Inputs are standardised with the model's own training scaler, as at prediction time; a
     missing modality gets the training mean, as in :func:`~msa_lib.train.fusion.predict`.
     """
-    from msa_lib.train.fusion import input_tensor, split_inputs
-    from msa_lib.train.inputs import check_featureset
+    from msa_lib.train.inputs import check_featureset, input_tensor, split_inputs
 
     check_featureset(fs, trained.modalities, "AdaBN", trained.dims)
     x, cols = input_tensor(trained.scaler, fs, trained.modalities)

@@ -40,10 +40,3 @@ def add_config_arg(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="FILE",
         help=f"YAML/JSON file of {what}; values are type-checked and unknown keys are errors",
     )
-
-
-def check_cpus(value: int, flag: str, zero: str = "one per core") -> int:
-    """``value`` of a CPU-count option if >= 0, else a ValueError naming ``flag`` and what 0 means."""
-    if value < 0:
-        raise ValueError(f"{flag} must be >= 0 (0: {zero}), got {value}")
-    return value

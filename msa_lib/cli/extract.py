@@ -123,12 +123,12 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Run ``msa extract``."""
-    from msa_lib.cli.common import check_cpus, print_json
+    from msa_lib.cli.common import print_json
     from msa_lib.config import RayConfig
     from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
     from msa_lib.extract.run.corpus import extract_corpus
-    from msa_lib.extract.run.worker import resolve_workers
+    from msa_lib.extract.run.worker import check_cpus, resolve_workers
 
     # a bad request fails before any work
     if args.address is not None and args.backend != "ray":

@@ -49,8 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def asr_threads(requested: int) -> int:
     """Whisper's CPU threads: ``requested``, or one per core (at most 4) for 0."""
-    from msa_lib.cli.common import check_cpus
-    from msa_lib.extract.run.worker import available_cores
+    from msa_lib.extract.run.worker import available_cores, check_cpus
 
     return check_cpus(requested, "--threads") or min(available_cores(), 4)
 

@@ -35,7 +35,7 @@ import pandas as pd
 from msa_lib import evaluate
 from msa_lib.config import CALIBRATIONS, AblationConfig, LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import metrics, seed_mean_cis
+from msa_lib.evaluate import metrics, seed_mean_cis, spread_ratio
 from msa_lib.train.grid import run_grid
 
 CORRELATION, ERROR_ONLY, MULTITASK = "correlation", "MSE+MAE", "multi-task"
@@ -96,11 +96,6 @@ def calibrate(predictions: pd.DataFrame, kind: str = "affine") -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------- seed means with intervals
-def spread_ratio(label: np.ndarray, pred: np.ndarray) -> float:
-    """sd(predictions) / sd(labels): 1 for predictions as spread out as the labels."""
-    return float(np.std(pred) / np.std(label))
-
-
 def seed_mean_ci(
     y: np.ndarray,
     preds: Sequence[np.ndarray],
@@ -235,8 +230,8 @@ def summarise(result: AblationResult) -> pd.DataFrame:
         }
         row.update(seed_mean_cis(y, preds, **ci))
         row["r_sd"] = float(np.std([metrics(y, p)["r"] for p in preds], ddof=1))
-        row["spread"] = float(np.mean([spread_ratio(y, p) for p in preds]))
-        row["spread_cal"] = float(np.mean([spread_ratio(y, p) for p in cal]))
+        row["spread"] = float(np.mean([spread_ratio(p, y) for p in preds]))
+        row["spread_cal"] = float(np.mean([spread_ratio(p, y) for p in cal]))
         row.update(seed_mean_cis(y, cal, suffix="_cal", **ci))
         own = result.predictions[result.predictions["variant"] == loss]
         row["cal_slope"] = float(own.groupby("seed")["cal_slope"].first().mean())

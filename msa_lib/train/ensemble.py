@@ -43,7 +43,7 @@ from msa_lib.data.featureset import FeatureSet
 from msa_lib.losses import compute_loss
 from msa_lib.models.ensemble import FusionEnsemble, MemberRNG
 from msa_lib.models.fusion import FusionModel, FusionOutput
-from msa_lib.train.fusion import TrainedModel, prepare, validation_scores
+from msa_lib.train.fusion import TrainedModel, prepare, trained_model, validation_scores
 from msa_lib.train.loop import Batch, LoopResult, seeded, torch_threads
 
 EnsembleLoss = Callable[[FusionEnsemble, Batch], torch.Tensor]  # -> one loss per member, [K]
@@ -417,5 +417,5 @@ def fit_seeds(
     out = []
     for seed, res in zip(seeds, results, strict=True):
         cfg = dataclasses.replace(train_config, seed=seed)
-        out.append((prep.trained(res, model_config, cfg, loss_config), res.history))
+        out.append((trained_model(prep, res, model_config, cfg, loss_config), res.history))
     return out

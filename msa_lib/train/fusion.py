@@ -36,11 +36,14 @@ from msa_lib.io.atomic import atomic_path
 from msa_lib.losses import CLASS_SCHEMES, compute_loss
 from msa_lib.models.fusion import FusionModel, FusionOutput
 from msa_lib.train.inputs import (
+    Columns,
+    Prepared,
     Standardizer,
     TrainInputError,
     check_featureset,
-    require_varied_labels,
-    usable_rows,
+    input_tensor,
+    prepare_inputs,
+    split_inputs,
 )
 from msa_lib.train.loop import LoopResult, predict_batches, train_loop
 
@@ -60,8 +63,6 @@ CHECKPOINT_KEYS = (
     "best_valid_r",
     "input_counts",
 )
-
-Columns = list[tuple[str, int, int]]
 
 
 @dataclass
@@ -169,23 +170,6 @@ def _from_blob(path: Path, blob: Mapping) -> TrainedModel:
     )
 
 
-def input_tensor(
-    scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]
-) -> tuple[torch.Tensor, Columns]:
-    """One ``[n, sum(dims)]`` tensor of standardised inputs and each modality's column range."""
-    x = scaler.transform(fs)
-    cols, start = [], 0
-    for m in modalities:
-        cols.append((m, start, start + x[m].shape[1]))
-        start += x[m].shape[1]
-    return torch.from_numpy(np.concatenate([x[m] for m in modalities], axis=1)), cols
-
-
-def split_inputs(x: torch.Tensor, cols: Columns) -> dict[str, torch.Tensor]:
-    """The modality blocks of a concatenated input tensor."""
-    return {m: x[:, a:b] for m, a, b in cols}
-
-
 def _forward_all(model: FusionModel, x: torch.Tensor, cols: Columns) -> FusionOutput:
     """Evaluation-mode outputs for every row, in chunks."""
     return predict_batches(model, x, lambda m, xb: m(split_inputs(xb, cols)))
@@ -243,38 +227,6 @@ def _train(
     )
 
 
-@dataclass
-class Prepared:
-    """Training inputs after the checks: usable rows, modalities, the fitted scaler, counts."""
-
-    train_fs: FeatureSet
-    valid_fs: FeatureSet
-    modalities: list[str]
-    scaler: Standardizer
-    dims: dict[str, int]
-    input_counts: dict[str, dict[str, int]]
-
-    def trained(
-        self,
-        result: LoopResult,
-        model_config: ModelConfig,
-        train_config: TrainConfig,
-        loss_config: LossConfig,
-    ) -> TrainedModel:
-        """The :class:`TrainedModel` of a finished run on these inputs."""
-        return TrainedModel(
-            model=result.model,
-            scaler=self.scaler,
-            modalities=self.modalities,
-            model_config=model_config,
-            train_config=train_config,
-            loss_config=loss_config,
-            best_epoch=result.best_epoch,
-            best_valid_r=result.best_logged["valid_r"],
-            input_counts=self.input_counts,
-        )
-
-
 def prepare(
     model_config: ModelConfig,
     train_config: TrainConfig,
@@ -283,39 +235,35 @@ def prepare(
     loss_config: LossConfig = LossConfig(),
     modalities: Sequence[str] | None = None,
 ) -> Prepared:
-    """What :func:`fit` checks and prepares before training: usable rows, the training scaler."""
-    cfg = train_config
-    mods = list(modalities) if modalities is not None else train_fs.modalities
-    if not mods:
-        raise TrainInputError("no modalities to train on")
+    """What :func:`fit` checks and prepares before training: the multi-task head's classes, then
+    the inputs every model shares (:func:`msa_lib.train.inputs.prepare_inputs`)."""
     if loss_config.kind == "multitask" and model_config.n_classes not in CLASS_SCHEMES:
         raise TrainInputError(
             f"the multi-task loss needs a classification head with {CLASS_SCHEMES} classes "
             f"(model.n_classes, --classes); got n_classes={model_config.n_classes}"
         )
-    check_featureset(train_fs, mods, "train")
-    check_featureset(valid_fs, mods, "valid", train_fs.dims)
-    keep_tr, counts_tr = usable_rows(train_fs, mods, cfg.missing)
-    keep_va, counts_va = usable_rows(valid_fs, mods, cfg.missing)
-    for name, n in (("train", counts_tr["n_used"]), ("valid", counts_va["n_used"])):
-        if n < cfg.batch_size:
-            raise TrainInputError(
-                f"{train_fs.corpus or 'FeatureSet'}: the {name} split has {n} usable segments, "
-                f"fewer than one batch ({cfg.batch_size}); {counts_tr if name == 'train' else counts_va}"
-            )
-    for name, c in (("train", counts_tr), ("valid", counts_va)):
-        if c["n_unlabelled"] or c["n_missing_modality"]:
-            log.info("%s split: %s (missing-modality rule: %s)", name, c, cfg.missing)
-    train_fs, valid_fs = train_fs.take(keep_tr), valid_fs.take(keep_va)
-    require_varied_labels(train_fs, "train")
-    require_varied_labels(valid_fs, "valid")
-    return Prepared(
-        train_fs,
-        valid_fs,
-        mods,
-        Standardizer.fit(train_fs, mods),
-        {m: train_fs.dims[m] for m in mods},
-        {"train": counts_tr, "valid": counts_va},
+    mods = list(modalities) if modalities is not None else train_fs.modalities
+    return prepare_inputs(train_fs, valid_fs, mods, train_config)
+
+
+def trained_model(
+    prep: Prepared,
+    result: LoopResult,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    loss_config: LossConfig,
+) -> TrainedModel:
+    """The :class:`TrainedModel` of a finished run on prepared inputs."""
+    return TrainedModel(
+        model=result.model,
+        scaler=prep.scaler,
+        modalities=prep.modalities,
+        model_config=model_config,
+        train_config=train_config,
+        loss_config=loss_config,
+        best_epoch=result.best_epoch,
+        best_valid_r=result.best_logged["valid_r"],
+        input_counts=prep.input_counts,
     )
 
 
@@ -346,7 +294,7 @@ def fit(
         progress,
         desc,
     )
-    return prep.trained(result, model_config, train_config, loss_config), result.history
+    return trained_model(prep, result, model_config, train_config, loss_config), result.history
 
 
 def fine_tune(
@@ -358,19 +306,15 @@ def fine_tune(
     desc: str = "fine-tune",
 ) -> TrainedModel:
     """A copy of ``trained`` trained further on ``train_fs`` (its scaler kept), selected on valid r."""
-    mods = trained.modalities
-    check_featureset(train_fs, mods, "train", trained.dims)
-    check_featureset(valid_fs, mods, "valid", trained.dims)
-    train_fs = train_fs.take(usable_rows(train_fs, mods, config.missing)[0])
-    valid_fs = valid_fs.take(usable_rows(valid_fs, mods, config.missing)[0])
-    require_varied_labels(train_fs, "train")
-    require_varied_labels(valid_fs, "valid")
+    prep = prepare_inputs(
+        train_fs, valid_fs, trained.modalities, config, trained.dims, trained.scaler
+    )
     result = _train(
         copy.deepcopy(trained.model),
-        trained.scaler,
-        train_fs,
-        valid_fs,
-        mods,
+        prep.scaler,
+        prep.train_fs,
+        prep.valid_fs,
+        prep.modalities,
         config,
         trained.loss_config,
         progress,

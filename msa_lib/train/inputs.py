@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from msa_lib.config import MISSING_RULES
+from msa_lib.config import MISSING_RULES, TrainConfig
 from msa_lib.data.featureset import FeatureSet, FeatureSetError
 
 log = logging.getLogger(__name__)
@@ -154,3 +154,79 @@ def require_varied_labels(fs: FeatureSet, name: str) -> None:
             f"{origin_of(fs, name)}: every usable label is {value:g}; with constant labels Pearson r "
             "is undefined, so training cannot select a model by r (check the labels or the split)"
         )
+
+
+# ----------------------------------------------------------------- what every model's training shares
+Columns = list[tuple[str, int, int]]  # (modality, first column, end column) in the input tensor
+
+
+@dataclass
+class Prepared:
+    """Training inputs after the checks: usable rows, modalities, the scaler, widths and counts."""
+
+    train_fs: FeatureSet
+    valid_fs: FeatureSet
+    modalities: list[str]
+    scaler: Standardizer
+    dims: dict[str, int]
+    input_counts: dict[str, dict[str, int]]
+
+
+def prepare_inputs(
+    train_fs: FeatureSet,
+    valid_fs: FeatureSet,
+    modalities: Sequence[str],
+    config: TrainConfig,
+    dims: Mapping[str, int] | None = None,
+    scaler: Standardizer | None = None,
+) -> Prepared:
+    """The checks and preparation every model's training shares (fusion, its fine-tuning, temporal).
+
+    Both splits hold the modalities at the same widths (``dims``: a trained model's, else the
+    training split's); rows are kept by the missing-modality rule; each split has at least one
+    batch of usable rows and labels that vary; the standardiser is fitted on the training split,
+    unless ``scaler`` (a trained model's, kept when it is fine-tuned) is given.
+    """
+    mods = list(modalities)
+    if not mods:
+        raise TrainInputError("no modalities to train on")
+    check_featureset(train_fs, mods, "train", dims)
+    check_featureset(valid_fs, mods, "valid", dims or train_fs.dims)
+    keep_tr, counts_tr = usable_rows(train_fs, mods, config.missing)
+    keep_va, counts_va = usable_rows(valid_fs, mods, config.missing)
+    for name, c in (("train", counts_tr), ("valid", counts_va)):
+        if c["n_used"] < config.batch_size:
+            raise TrainInputError(
+                f"{train_fs.corpus or 'FeatureSet'}: the {name} split has {c['n_used']} usable "
+                f"segments, fewer than one batch ({config.batch_size}); {c}"
+            )
+        if c["n_unlabelled"] or c["n_missing_modality"]:
+            log.info("%s split: %s (missing-modality rule: %s)", name, c, config.missing)
+    train_fs, valid_fs = train_fs.take(keep_tr), valid_fs.take(keep_va)
+    require_varied_labels(train_fs, "train")
+    require_varied_labels(valid_fs, "valid")
+    return Prepared(
+        train_fs,
+        valid_fs,
+        mods,
+        scaler if scaler is not None else Standardizer.fit(train_fs, mods),
+        {m: train_fs.dims[m] for m in mods},
+        {"train": counts_tr, "valid": counts_va},
+    )
+
+
+def input_tensor(
+    scaler: Standardizer, fs: FeatureSet, modalities: Sequence[str]
+) -> tuple[torch.Tensor, Columns]:
+    """One ``[n, sum(dims)]`` tensor of standardised inputs and each modality's column range."""
+    x = scaler.transform(fs)
+    cols, start = [], 0
+    for m in modalities:
+        cols.append((m, start, start + x[m].shape[1]))
+        start += x[m].shape[1]
+    return torch.from_numpy(np.concatenate([x[m] for m in modalities], axis=1)), cols
+
+
+def split_inputs(x: torch.Tensor, cols: Columns) -> dict[str, torch.Tensor]:
+    """The modality blocks of a concatenated input tensor."""
+    return {m: x[:, a:b] for m, a, b in cols}

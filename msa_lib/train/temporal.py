@@ -21,13 +21,13 @@ from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics
 from msa_lib.losses import compute_loss
 from msa_lib.models.temporal import TemporalModel
-from msa_lib.train.fusion import input_tensor, split_inputs
 from msa_lib.train.inputs import (
     Standardizer,
     TrainInputError,
     check_featureset,
-    require_varied_labels,
-    usable_rows,
+    input_tensor,
+    prepare_inputs,
+    split_inputs,
 )
 from msa_lib.train.loop import predict_batches, train_loop
 
@@ -68,14 +68,9 @@ def fit_temporal(
         raise TrainInputError(
             "the temporal model has no classification head for the multi-task loss"
         )
-    check_featureset(train_fs, mods, "train")
-    check_featureset(valid_fs, mods, "valid", train_fs.dims)
-    widths = {m: frame_width(train_fs, m, config.steps) for m in mods}
-    train_fs = train_fs.take(usable_rows(train_fs, mods, train_config.missing)[0])
-    valid_fs = valid_fs.take(usable_rows(valid_fs, mods, train_config.missing)[0])
-    require_varied_labels(train_fs, "train")
-    require_varied_labels(valid_fs, "valid")
-    scaler = Standardizer.fit(train_fs, mods)
+    prep = prepare_inputs(train_fs, valid_fs, mods, train_config)
+    widths = {m: frame_width(prep.train_fs, m, config.steps) for m in mods}
+    train_fs, valid_fs, scaler = prep.train_fs, prep.valid_fs, prep.scaler
     x_tr, cols = input_tensor(scaler, train_fs, mods)
     x_va, _ = input_tensor(scaler, valid_fs, mods)
     y_tr = torch.from_numpy(train_fs.label.astype(np.float32))

@@ -17,9 +17,9 @@ from msa_lib.adapters.base import (
     fit_adapter,
     pair_rows,
     reconstruction,
-    spread_ratio,
 )
 from msa_lib.config import AdapterConfig, ConfigError
+from msa_lib.evaluate import spread_ratio
 
 FAST = AdapterConfig(epochs=8, hidden=32, n_target_samples=400, components=4)
 

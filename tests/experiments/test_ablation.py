@@ -5,7 +5,7 @@ import pytest
 from msa_lib.config import ConfigError, ModelConfig
 from msa_lib.data.folder import DataFolder
 from msa_lib.data.splits import fold_splits
-from msa_lib.evaluate import metrics
+from msa_lib.evaluate import metrics, spread_ratio
 from msa_lib.experiments.ablation import (
     CORRELATION,
     ERROR_ONLY,
@@ -21,7 +21,6 @@ from msa_lib.experiments.ablation import (
     multitask_name,
     run_ablation,
     seed_mean_ci,
-    spread_ratio,
     summarise,
 )
 from tests.train.problem import FAST, make_problem
@@ -103,7 +102,7 @@ def test_calibration_is_fitted_on_validation_only():
     assert np.allclose(cal.loc[g.index, "pred_cal"], a * g["pred"] + b)
     # the shrunk predictions are spread out again (sd ratio ~0.2 -> near 1 for r ~ 0.95)
     t = cal[test]
-    assert spread_ratio(t["label"], t["pred"]) < 0.3 < 0.8 < spread_ratio(t["label"], t["pred_cal"])
+    assert spread_ratio(t["pred"], t["label"]) < 0.3 < 0.8 < spread_ratio(t["pred_cal"], t["label"])
 
 
 def test_seed_mean_ci_is_the_mean_of_per_seed_metrics():
@@ -155,7 +154,7 @@ def test_summary_marks_the_alpha_chosen_on_validation(small_ablation):
     assert np.allclose(s["r_cal"], s["r"])
     p = res.predictions
     t = p[(p["variant"] == "MSE") & (p["split"] == "test")]
-    expected = np.mean([spread_ratio(g["label"], g["pred"]) for _, g in t.groupby("seed")])
+    expected = np.mean([spread_ratio(g["pred"], g["label"]) for _, g in t.groupby("seed")])
     assert s.loc[s["loss"] == "MSE", "spread"].item() == pytest.approx(expected)
     effect = correlation_effect(res)
     row = s.set_index("loss")

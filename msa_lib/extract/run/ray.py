@@ -237,9 +237,10 @@ def ray_pass(
     """
     from tqdm.auto import tqdm
 
+    from msa_lib.extract.run.worker import check_cpus
+
     cfg = config or RayConfig()
-    if workers < 0:
-        raise ExtractError(f"--workers must be >= 0 (0: one per CPU), got {workers}")
+    check_cpus(workers, zero="one per CPU")
     if not todo:
         return
     if cfg.address is None and workers == 0:

@@ -32,12 +32,20 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def check_cpus(value: int, flag: str = "--workers", zero: str = "one per core") -> int:
+    """``value`` of a CPU-count option if >= 0, else an error naming ``flag`` and what 0 means.
+
+    The one check of ``msa extract --workers`` (local and Ray) and ``msa predict --threads``.
+    """
+    if value < 0:
+        raise ExtractError(f"{flag} must be >= 0 (0: {zero}), got {value}")
+    return value
+
+
 def resolve_workers(workers: int) -> int:
     """Worker processes for ``--workers``: 0 means one per core; more than the cores is capped."""
-    if workers < 0:
-        raise ExtractError(f"--workers must be >= 0 (0: one per core), got {workers}")
     cores = available_cores()
-    if workers == 0:
+    if check_cpus(workers) == 0:
         return cores
     if workers > cores:
         log.warning("--workers %d is more than the %d cores here; using %d", workers, cores, cores)
