@@ -60,8 +60,7 @@ from msa_lib.extract.generate import chapter_clips
 
 setup_style()
 folder = open_data(data_dir)
-segments, what = chapter_clips(folder, work_dir or default_cache_dir() / "generated")
-source = "real" if what.startswith("real") else "synthetic"
+segments, what, source = chapter_clips(folder, work_dir or default_cache_dir() / "generated")
 
 # %% tags=["remove-input"]
 display(Markdown(f"**Clips in use:** {len(segments)} {what}."))

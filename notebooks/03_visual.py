@@ -76,8 +76,7 @@ from msa_lib.extract.run.corpus import extract_corpus
 setup_style()
 folder = open_data(data_dir)
 work = work_dir or default_cache_dir() / "generated"
-segments, what = chapter_clips(folder, work)
-source = "real" if what.startswith("real") else "synthetic"
+segments, what, source = chapter_clips(folder, work)
 
 # %% tags=["remove-input"]
 display(Markdown(f"**Clips in use:** {len(segments)} {what}."))

@@ -710,7 +710,7 @@ from msa_lib.predict.predictor import Predictor, predict_segments
 
 asr_cache = Path(cache_dir) if cache_dir else default_cache_dir()  # transcripts under asr/
 clip_work = Path(tempfile.mkdtemp(prefix="msa-ch8-clips-"))
-clips, clips_phrase = chapter_clips(folder, clip_work)
+clips, clips_phrase, _ = chapter_clips(folder, clip_work)
 
 # %% [markdown]
 # ### How well Whisper hears the clips

@@ -112,7 +112,7 @@ show_table(
 )
 
 # %% tags=["hide-input"]
-clips, what = chapter_clips(folder, Path(cache_dir or default_cache_dir()) / "generated")
+clips, what, _ = chapter_clips(folder, Path(cache_dir or default_cache_dir()) / "generated")
 paper_v, ours_v = VisualConfig(protocol="paper"), VisualConfig()
 pixels_v = dataclasses.replace(paper_v, coords="pixels")
 k_angle = feature_names().index("mouth_corner_angle")

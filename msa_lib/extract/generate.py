@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -114,11 +115,19 @@ def make_clip(
     return GeneratedClip(Path(path), text, how, "skimage astronaut" if face else "none")
 
 
-def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> tuple[list, str]:
+class ChapterClips(NamedTuple):
+    """The clips a chapter shows, a phrase saying what they are, and their data source."""
+
+    segments: list
+    phrase: str  # for captions: "real CMU-MOSI clips" or "GENERATED clips (...)"
+    source: str  # "real" or "synthetic"
+
+
+def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> ChapterClips:
     """The clips a chapter shows: the data folder's real MOSI clips, else ``n`` generated ones.
 
-    Returns the segments (with transcripts, labels and folds from the corpus table) and a phrase
-    saying what they are, for captions. Generated clips speak the corpus's first transcripts.
+    The segments carry the transcripts, labels and folds of the corpus table; generated clips
+    speak the corpus's first transcripts.
     """
     from msa_lib.extract.base import Segment
     from msa_lib.extract.plan import plan_clips
@@ -126,7 +135,7 @@ def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> tuple[list,
     table = folder.segments("mosi")
     clips = folder.raw_clips("mosi")
     if clips:
-        return plan_clips(clips, table), "real CMU-MOSI clips"
+        return ChapterClips(plan_clips(clips, table), "real CMU-MOSI clips", "real")
     workdir = Path(workdir)
     segs, how = [], set()
     for i, row in enumerate(table.head(n).itertuples(index=False)):
@@ -134,4 +143,5 @@ def chapter_clips(folder, workdir: str | os.PathLike, n: int = 3) -> tuple[list,
         clip = make_clip(workdir / f"generated_{i}.mp4", text=text, seed=i, face=True)
         how.add(clip.speech)
         segs.append(Segment(f"generated_{i}", f"generated_{i}", str(clip.path), text=text))
-    return segs, f"GENERATED clips ({', '.join(sorted(how))} speech, scikit-image astronaut face)"
+    phrase = f"GENERATED clips ({', '.join(sorted(how))} speech, scikit-image astronaut face)"
+    return ChapterClips(segs, phrase, "synthetic")

@@ -33,3 +33,15 @@ def machine_info() -> dict[str, object]:
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
     return info
+
+
+def machine_phrase(info: dict[str, object] | None = None) -> str:
+    """The machine in a few words, for the book: ``"2-core CPU (Intel Xeon ...)"``.
+
+    ``info`` is a :func:`machine_info` record (the one a benchmark stored); None: this machine.
+    The core count is the cores this process may use where known, else the machine's.
+    """
+    info = machine_info() if info is None else info
+    cores = info.get("affinity") or info.get("cpu_count") or info.get("cpus")
+    model = info.get("cpu_model") or info.get("machine")
+    return f"{cores}-core CPU" + (f" ({model})" if model else "")
