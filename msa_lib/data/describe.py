@@ -1,13 +1,30 @@
-"""Descriptive tables of a data folder: split counts, label statistics, per-video counts."""
+"""Descriptive tables of a data folder: split counts, label statistics, per-video counts, segment
+durations against the audio window, and the features and media the folder holds."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from msa_lib.config import AudioConfig
 from msa_lib.data.featureset import ALLOWED_SPLITS
 from msa_lib.data.folder import DataFolder
-from msa_lib.data.layout import CORPORA
+from msa_lib.data.layout import BCLSTM_FILE, CORPORA
+
+# The seconds of a segment the paper's audio features read (§3.2): longer segments are cut there.
+AUDIO_WINDOW_S = AudioConfig().duration
+FEATURE_COLUMNS = ["corpus", "modality", "file", "kind"]
+CSD_REPORT_COLUMNS = [
+    "corpus",
+    "modality",
+    "dim",
+    "segments",
+    "by key",
+    "by interval",
+    "NaN rows",
+    "non-finite values",
+    "zero-filled",
+]
 
 
 def corpus_segments(folder: DataFolder) -> pd.DataFrame:
@@ -66,3 +83,78 @@ def video_overlap(segments: pd.DataFrame) -> pd.DataFrame:
     """Videos appearing in more than one split, per corpus (should be none)."""
     n = segments.groupby(["corpus", "video_id"])["split"].nunique()
     return n[n > 1].rename("n_splits").reset_index()
+
+
+def duration_checks(segments: pd.DataFrame, window_s: float = AUDIO_WINDOW_S) -> pd.DataFrame:
+    """Per corpus: segments, the share longer than ``window_s`` seconds, segments of zero length
+    (``end`` at or before ``start``), segments starting before 0 s and the earliest start."""
+    g = segments.groupby("corpus")
+    return pd.DataFrame(
+        {
+            "segments": g.size(),
+            "share_over_window": g["duration"].apply(lambda d: float((d > window_s).mean())),
+            "zero_length": g["duration"].apply(lambda d: int((d <= 0).sum())),
+            "start_before_0": g["start"].apply(lambda t: int((t < 0).sum())),
+            "earliest_start_s": g["start"].min().astype(float),
+        }
+    ).reset_index()
+
+
+def available_features(folder: DataFolder) -> pd.DataFrame:
+    """The features and media a data folder holds: .csd files, bc-LSTM features (with their own
+    split), raw clips; one row per corpus and modality."""
+    rows = []
+    for corpus in ("mosi", "mosei"):
+        for modality, path in folder.csd_files(corpus).items():
+            rows.append({"corpus": corpus, "modality": modality, "file": path.name, "kind": ".csd"})
+    if folder.has_bclstm:
+        bc = folder.bclstm()
+        own_split = " / ".join(f"{n} {s}" for s, n in bc.split_counts().items())
+        for modality, dim in bc.dims.items():
+            rows.append(
+                {
+                    "corpus": "mosi",
+                    "modality": modality,
+                    "file": f"{BCLSTM_FILE} ({dim}-d)",
+                    "kind": f"bc-LSTM, own split: {own_split}",
+                }
+            )
+    for corpus in ("mosi", "mosei"):
+        clips = folder.raw_clips(corpus)
+        if clips:
+            rows.append(
+                {
+                    "corpus": corpus,
+                    "modality": "raw media",
+                    "file": f"{len(clips)} clips",
+                    "kind": "mp4",
+                }
+            )
+    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
+
+
+def csd_report(folder: DataFolder) -> pd.DataFrame:
+    """What averaging each corpus's .csd files found, per corpus and modality (corpora with all
+    three modalities' files only; empty when none has them): segments found by their own key or
+    cut from their video, all-NaN rows, non-finite values left out, zero-filled (segment, column)
+    pairs."""
+    rows = []
+    for corpus in ("mosei", "mosi"):
+        if len(folder.csd_files(corpus)) < 3:
+            continue
+        fs, reports = folder.features(corpus)
+        for modality, r in reports.items():
+            rows.append(
+                {
+                    "corpus": corpus,
+                    "modality": modality,
+                    "dim": fs.dims[modality],
+                    "segments": r.n_segments,
+                    "by key": r.n_by_key,
+                    "by interval": r.n_by_interval,
+                    "NaN rows": r.n_nan_rows,
+                    "non-finite values": r.n_nonfinite_values,
+                    "zero-filled": r.n_zero_filled,
+                }
+            )
+    return pd.DataFrame(rows, columns=CSD_REPORT_COLUMNS)

@@ -1,8 +1,12 @@
-"""Published numbers the book compares against: the paper's Table 1 and the anchors' results.
+"""Published numbers the book states or compares against, typed from their printed sources.
 
-Both are typed from their printed sources (the paper, Roswendi 2025, and the results the anchor
-papers report on the official CMU-MOSI/MOSEI test folds, as collected in ``shared/paper.md``);
-nothing here is computed.
+- the paper's Table 1 (Roswendi 2025) and what it says of its data;
+- the anchors: published models on the official CMU-MOSI/MOSEI test folds, as their papers
+  report them;
+- the corpora as released: CMU-MOSI (Zadeh et al. 2016) and CMU-MOSEI (Zadeh et al. 2018) with
+  the CMU Multimodal SDK's standard folds, and the bc-LSTM feature release (Poria et al. 2017).
+
+Nothing here is computed: the book shows these under a "published" tag, never as its own results.
 """
 
 from __future__ import annotations
@@ -95,3 +99,36 @@ def anchors() -> pd.DataFrame:
         ),
     ]
     return pd.DataFrame(rows, columns=ANCHOR_COLUMNS)
+
+
+# The corpora as released. Folds: the CMU Multimodal SDK's standard folds (by video).
+CORPORA = {
+    "mosi": {
+        "segments": 2199,
+        "videos": 93,
+        "folds": {"train": 1284, "valid": 229, "test": 686},
+        "citation": "Zadeh et al. (2016), MOSI: Multimodal Corpus of Sentiment Intensity and "
+        "Subjectivity Analysis in Online Opinion Videos, IEEE Intelligent Systems",
+    },
+    "mosei": {
+        "segments": 23259,
+        "videos": 3837,
+        "hours": 65.0,
+        "folds": {"train": 16331, "valid": 1871, "test": 4662},
+        "unassigned": 395,  # segments of videos in no standard fold
+        "citation": "Zadeh et al. (2018), Multimodal Language Analysis in the Wild: CMU-MOSEI "
+        "Dataset and Interpretable Dynamic Fusion Graph, ACL",
+    },
+}
+
+# The bc-LSTM release's MOSI utterance features and the split its extractors were trained on.
+BCLSTM = {
+    "dims": {"audio": 73, "visual": 100, "text": 100},
+    "split_videos": {"train": 62, "test": 31},
+    "citation": "Poria et al. (2017), Context-Dependent Sentiment Analysis in User-Generated "
+    "Videos, ACL",
+}
+
+# What the paper's public code does with MOSEI: whole videos as samples (about 3.3k), split at
+# random without a seed, instead of the 23k standard segments.
+PAPER_CODE_MOSEI_SAMPLES = 3300

@@ -14,7 +14,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from msa_lib.book.chapter import benchmark_rows, data_note, start_chapter
 from msa_lib.book.display import figure_bundle, save_figure, save_table, show_figure, table_bundle
 from msa_lib.book.figures import plot_learning_curves, plot_pred_vs_true
 from msa_lib.book.format import caption, format_table
@@ -127,14 +126,6 @@ def test_save_figure_writes_a_png(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_benchmark_rows_selects_one_extractor_or_none(tmp_path):
-    assert benchmark_rows(tmp_path, "audio") is None
-    pd.DataFrame({"extractor": ["audio", "visual", "audio"], "value": [1, 2, 3]}).to_csv(
-        tmp_path / "extract_throughput.csv", index=False
-    )
-    assert benchmark_rows(tmp_path, "audio")["value"].tolist() == [1, 3]
-
-
 def test_training_plots_carry_a_short_title_and_no_caption():
     histories = pd.DataFrame(
         {
@@ -163,24 +154,3 @@ def test_table_caption_with_code_keeps_the_directive_whole():
     lines = md.splitlines()
     assert lines[0] == "~~~{table} Saved in `results/x.csv`. [real data]"  # not a ``` fence
     assert lines[-1] == "~~~" and lines[1] == ":name: tab-x"
-
-
-def test_a_chapter_on_synthetic_data_says_so(small_synthetic):
-    import logging
-
-    folder = start_chapter(str(small_synthetic))
-    assert folder.is_synthetic
-    assert logging.getLogger("msa_lib").level == logging.ERROR
-    note = data_note(folder, "Every number here is SYNTHETIC.")
-    assert note.startswith(f"**Data:** `{folder.root}` (") and "SYNTHETIC" in note
-    assert note.endswith("Every number here is SYNTHETIC.")
-    logging.getLogger("msa_lib").setLevel(logging.NOTSET)
-
-
-def test_a_chapter_on_real_data_adds_no_synthetic_note(real_data_dir):
-    import logging
-
-    folder = start_chapter(str(real_data_dir))
-    assert data_note(folder, "SYNTHETIC") == f"**Data:** `{folder.root}` ({folder.label})."
-    assert "SYNTHETIC" not in folder.label
-    logging.getLogger("msa_lib").setLevel(logging.NOTSET)

@@ -36,13 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
+from msa_lib.config.paper import TASKS_LANDMARKS
 from msa_lib.io.paths import package_file
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 LANDMARKERS = ("tasks", "litert")
-N_LANDMARKS = 478
+N_LANDMARKS = TASKS_LANDMARKS
 # Between two segments the clock jumps this far (ms): the smoothing state is reset anyway, the gap
 # only keeps every timestamp given to the model strictly increasing.
 SEGMENT_GAP_MS = 1000

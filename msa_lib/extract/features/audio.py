@@ -32,6 +32,7 @@ import librosa.feature.rhythm
 import numpy as np
 
 from msa_lib.config import AudioConfig
+from msa_lib.config.paper import AUDIO_VALUES
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, register
 from msa_lib.extract.engines.media import (
@@ -43,7 +44,7 @@ from msa_lib.extract.engines.media import (
     read_audio_native,
 )
 
-N_PAPER = 29  # values per frame (§3.2)
+N_PAPER = AUDIO_VALUES  # values per frame (§3.2)
 SILENCE_PEAK = 1e-4  # peak amplitude below which a segment counts as silent (-80 dBFS)
 
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from msa_lib.config import FACE_WIDTHS, VisualConfig
+from msa_lib.config.paper import VISUAL_FEATURES
 from msa_lib.data.featureset import ModalityMeta
 from msa_lib.extract.base import Extractor, Outcome, Segment, library_version, register
 from msa_lib.extract.engines.landmarks import face_model_path, get_landmarker
@@ -57,7 +58,7 @@ from msa_lib.extract.engines.media import (
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-N_FEATURES = 65
+N_FEATURES = VISUAL_FEATURES  # §3.3
 MOUTH_LEFT, MOUTH_RIGHT, LIP_TOP, LIP_BOTTOM = 61, 291, 13, 14
 LEFT_EYE, RIGHT_EYE = (33, 133), (362, 263)
 INTER_EYE = (33, 263)
