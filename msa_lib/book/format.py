@@ -20,6 +20,27 @@ def caption(text: str, source: str) -> str:
     return f"{text} [{source_tag(source)}]"
 
 
+def ci_text(
+    value: float, lo: float, hi: float, digits: int = 3, sign: bool = False, percent: bool = False
+) -> str:
+    """A value with its interval as the book writes it: ``0.775 [0.744, 0.803]``.
+
+    ``sign`` writes a leading + on differences; ``percent`` writes shares as percentages with one
+    decimal. A missing interval gives the value alone; a missing value gives the book's dash.
+    """
+
+    def one(x: float) -> str:
+        if percent:
+            return f"{x:+.1%}" if sign else f"{x:.1%}"
+        return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+    if value is None or not math.isfinite(float(value)):
+        return MISSING
+    if lo is None or hi is None or not (math.isfinite(float(lo)) and math.isfinite(float(hi))):
+        return one(value)
+    return f"{one(value)} [{one(lo)}, {one(hi)}]"
+
+
 def format_value(value: object, digits: int, percent: bool = False) -> str:
     """One cell as the field reports it: a share as a percentage (1 decimal), floats rounded."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -1,0 +1,25 @@
+"""How the book writes values and intervals."""
+
+import math
+
+from msa_lib.book.format import MISSING, ci_text, format_value
+
+
+def test_an_interval_is_written_one_way():
+    assert ci_text(0.77512, 0.7441, 0.8029) == "0.775 [0.744, 0.803]"
+    assert ci_text(-0.0081, -0.015, -0.0012, sign=True) == "-0.008 [-0.015, -0.001]"
+    assert ci_text(0.8341, 0.806, 0.862, percent=True) == "83.4% [80.6%, 86.2%]"
+    assert ci_text(1.23456, 1.1, 1.4, digits=2) == "1.23 [1.10, 1.40]"
+
+
+def test_a_missing_interval_or_value_is_said_so():
+    assert ci_text(0.5, math.nan, math.nan) == "0.500"
+    assert ci_text(0.5, None, None) == "0.500"
+    assert ci_text(math.nan, 0.1, 0.2) == MISSING
+
+
+def test_values_are_rounded_shares_are_percentages_and_nan_is_a_dash():
+    assert format_value(0.12345, 3) == "0.123"
+    assert format_value(0.5, 3, percent=True) == "50.0%"
+    assert format_value(float("nan"), 3) == MISSING
+    assert format_value(True, 3) == "yes" and format_value(7, 3) == "7"
