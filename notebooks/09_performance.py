@@ -61,161 +61,57 @@ display(
 # clips in use, how far apart the two sides of each choice are.
 
 # %% tags=["remove-cell"]
-import dataclasses
 from pathlib import Path
 
-import librosa
-import numpy as np
 import pandas as pd
 
 from msa_lib.book.display import save_table, show_table
-from msa_lib.config import AudioConfig, VisualConfig
 from msa_lib.data.layout import default_cache_dir
-from msa_lib.extract.features.audio import extract_audio, tone_gain
-from msa_lib.extract.features.visual import (
-    GROUPS,
-    extract_visual,
-    feature_names,
-    features_from_landmarks,
+from msa_lib.experiments.fidelity import (
+    fidelity_note,
+    measure_fidelity,
+    measured_table,
+    protocol_table,
 )
 from msa_lib.extract.generate import chapter_clips
 
 # %% tags=["hide-input"]
-fidelity = pd.DataFrame(
-    [
-        ("landmark coordinates", "normalised [0, 1], z as given", "not said", "pixels", "coords"),
-        ("face width 0-16", "3-D distance", "distance", "3-D distance", "width_landmarks"),
-        ("face width < 1e-6", "65 zeros", "not said", "no face", "min_face_width"),
-        (
-            "mouth corner angle",
-            "corners vs lips' centre",
-            "arctan",
-            "tilt of corners",
-            "corner_angle",
-        ),
-        ("eye symmetry", "|l - r| / max(l, r)", "|l - r|", "|l - r|", "eye_symmetry"),
-        ("frames without a face", "zeros in the mean", "not said", "skipped, counted", "no_face"),
-        ("resampling to 22.05 kHz", "soxr (librosa.load)", "not said", "soxr", "resampler"),
-        ("tempo", "one beat_track tempo", "per frame", "per frame, averaged", "tempo"),
-        ("chroma", "chroma (fails: zeros)", "chroma", "chroma_stft", ""),
-    ],
-    columns=["choice", "paper's code", "paper's text", "ours (default)", "setting"],
-)
+fidelity = protocol_table()
 save_table(fidelity, "perf_fidelity", results_dir, folder.source)
 show_table(
     fidelity,
     "tab-perf-fidelity",
     "The feature choices where the paper's text and its public code differ or the text is "
-    "silent: the code's answer (protocol paper), the text's, ours (protocol ours, the default), "
-    "and the setting that picks either.",
+    "silent: the code's answer (protocol paper), the text's and the section that gives it, ours "
+    "(protocol ours, the default), and the setting that picks either.",
     folder.source,
 )
 
 # %% tags=["hide-input"]
 clips, what, _ = chapter_clips(folder, Path(cache_dir or default_cache_dir()) / "generated")
-paper_v, ours_v = VisualConfig(protocol="paper"), VisualConfig()
-pixels_v = dataclasses.replace(paper_v, coords="pixels")
-k_angle = feature_names().index("mouth_corner_angle")
-k_eye = feature_names().index("eye_width_asymmetry")
-# the distances: mouth width and height, the three eye distances, the 53 landmark norms
-distance_cols = [0, 1, *GROUPS["eyes"], *GROUPS["landmark norms"]]
-norm, pix, ours, lost, read = [], [], [], 0, 0
-mfcc_shift, tempo_frames, tempo_global = [], [], []
-for s in clips:
-    r = extract_visual(s.media, s.start, s.end, paper_v, keep_frames=True)
-    norm.append(r.vector)
-    pix.append(features_from_landmarks(r.landmarks, *r.frame_size, pixels_v)[0])
-    ours.append(features_from_landmarks(r.landmarks, *r.frame_size, ours_v)[0])
-    lost, read = lost + r.n_frames - r.n_face_frames, read + r.n_frames
-    soxr = extract_audio(s.media, s.start, s.end, AudioConfig()).vector
-    swr = extract_audio(s.media, s.start, s.end, AudioConfig(resampler="swresample")).vector
-    mfcc_shift.append(float(np.abs(soxr[:13] - swr[:13]).max()))
-    tempo_frames.append(float(soxr[28]))
-    tempo_global.append(
-        float(extract_audio(s.media, s.start, s.end, AudioConfig(protocol="paper")).vector[28])
-    )
-norm, pix, ours = np.stack(norm), np.stack(pix), np.stack(ours)
-rel = np.abs(norm[:, distance_cols] - pix[:, distance_cols]) / np.abs(pix[:, distance_cols])
-signs = int((np.sign(norm[:, k_angle]) != np.sign(ours[:, k_angle])).sum())
-gains = {f: (tone_gain(f), tone_gain(f, AudioConfig(resampler="swresample"))) for f in (9e3, 1e4)}
-n = len(clips)
-measured = pd.DataFrame(
-    [
-        (
-            "landmark coordinates",
-            f"normalised vs pixels: relative difference of the {len(distance_cols)} distance "
-            "columns, mean over clips (largest clip)",
-            f"{rel.mean():.1%} ({rel.mean(axis=1).max():.1%})",
-        ),
-        (
-            "mouth corner angle",
-            "clips where the code's angle and the tilt have opposite signs",
-            f"{signs} of {n}",
-        ),
-        (
-            "eye symmetry",
-            "mean value over clips: ratio (code) / difference in face widths (ours)",
-            f"{norm[:, k_eye].mean():.3f} / {ours[:, k_eye].mean():.3f}",
-        ),
-        (
-            "frames without a face",
-            "frames read without a face (zeros in the code's mean)",
-            f"{lost} of {read}",
-        ),
-        (
-            "resampling",
-            "largest MFCC change, FFmpeg swresample vs soxr, per clip (max over clips)",
-            f"{max(mfcc_shift):.3f}",
-        ),
-        (
-            "resampling (synthetic tone)",
-            "amplitude kept at 9 kHz and 10 kHz, 44.1 -> 22.05 kHz: soxr / swresample",
-            ", ".join(f"{a:.3f} / {b:.3f}" for a, b in gains.values()),
-        ),
-        (
-            "tempo",
-            "BPM per clip: frame-level mean (text) / one beat_track tempo (code)",
-            ", ".join(f"{a:.0f} / {b:.0f}" for a, b in zip(tempo_frames, tempo_global)),
-        ),
-        ("chroma", "librosa.feature.chroma exists", str(hasattr(librosa.feature, "chroma"))),
-    ],
-    columns=["choice", "measure", "value"],
-)
+fidelity_measures = measure_fidelity(clips)
+measured = measured_table(fidelity_measures)
 save_table(measured, "perf_fidelity_measured", results_dir, folder.source)
 show_table(
     measured,
     "tab-perf-fidelity-measured",
-    f"The two sides of each choice measured in this run on {n} {what} (the paper protocol's "
-    "landmarks reused for every visual variant), and on a synthetic tone for the resamplers' "
-    "pass band.",
+    f"The two sides of each choice measured in this run on {fidelity_measures.n} {what} (the "
+    "paper protocol's landmarks reused for every visual variant), and on a synthetic tone for "
+    "the resamplers' pass band.",
     folder.source,
 )
 
 # %% tags=["remove-input"]
-display(
-    Markdown(
-        "The code's audio function calls `librosa.feature.chroma`, which librosa "
-        f"{librosa.__version__} does not have (`hasattr` gives "
-        f"{hasattr(librosa.feature, 'chroma')}); its bare `except` then returns 74 zeros for "
-        "every clip, so the paper's MOSI audio results were computed from a constant; chapter 2 "
-        "says more. The landmark model differs too (legacy FaceMesh with attention in the "
-        "paper's code, the Tasks FaceLandmarker here); the legacy model is not installed, so "
-        "chapter 3 gives the measured difference as a reference. The defaults keep the "
-        "project's choices (pixels, tilt, difference, frames without a face skipped, "
-        "frame-level tempo), so the default visual features keep their values; the audio "
-        "features moved with the resampler, soxr under both protocols, because it is what the "
-        "paper's code does and it keeps the band up to "
-        "10 kHz."
-    )
-)
+display(Markdown(fidelity_note(fidelity_measures, what)))
 
 # %% [markdown]
 # ## Extraction speed, measured side by side
 #
-# Every speed here is a ratio to a plain baseline that `benchmarks/extract.py` (run by
-# `make bench`) writes itself and runs in the same process, on the same segments, interleaved
-# with ours segment by segment (the order alternating), so that whatever else the machine is
-# doing slows both alike. The baselines are the paper's recipe done plainly:
+# Every speed here is a ratio to a plain baseline (`msa_lib.perf.baselines`, whose tests hold
+# each to the extractor's output on generated clips) that `benchmarks/extract.py` (run by
+# `make bench`) runs in the same process, on the same segments, interleaved with ours segment by
+# segment (the order alternating), so that whatever else the machine is doing slows both alike.
+# The baselines are the paper's recipe done plainly:
 #
 # - **visual**: every frame of the first 100 of a segment decoded by PyAV and passed one by one
 #   to a fresh MediaPipe Tasks `FaceLandmarker` (VIDEO mode) per segment, in one process;
@@ -231,12 +127,11 @@ display(
 # `msa_lib.extract.engines.landmarks` reads the two networks out of `face_landmarker.task` (a zip) and
 # runs them through LiteRT (XNNPACK, one thread), doing what the graph does around them -- the
 # face detector on the first frame and after a loss, a crop tracked from the previous frame's
-# landmarks (rotated by the eye line 33 -> 263, squared, 1.5x; the detector's crop and the first
-# crop after a detection cut with MediaPipe's own fixed-point sampling, so that a track starts
-# where Tasks starts it), the presence score against 0.5, and the One-Euro smoothing of VIDEO
-# mode. A test holds it to the Tasks landmarker: within 0.1% of the inter-ocular distance on
-# average. The remaining gap is not a bias: nudging the tracked crop by one part in a million
-# moves the LiteRT route's own landmarks by as much (the tracking loop amplifies rounding).
+# landmarks (rotated by the eye line, landmarks `33 -> 263`, squared, 1.5x; the detector's crop
+# and the first crop after a detection cut with MediaPipe's own fixed-point sampling, so that a
+# track starts where Tasks starts it), the presence score against 0.5, and the One-Euro smoothing of VIDEO
+# mode. Tests hold it to the Tasks landmarker on a generated and a real clip, and the benchmark
+# measures how far apart the two routes' landmarks are on its own frames (below).
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
@@ -254,6 +149,7 @@ from msa_lib.perf.costs import (
     segment_table,
     worker_table,
 )
+from msa_lib.perf.machine import cores, machine_phrase
 
 ratios = load_ratios(results_dir)
 speed = load_speed() if ratios is not None else None  # both written by the same run
@@ -272,22 +168,41 @@ if speed is None or ratios is None:
 else:
     m = speed["machine"]
     load = m.get("load_average") or [float("nan")]
+    gap = speed.get("landmark_models_ms", {}).get("gap")
     display(
         Markdown(
             f"Measured by the last `make bench` run ({speed['date']}, {speed['run_s']:.0f} s) on "
             f"{len(speed['segments'])} {'real MOSI/MOSEI' if speed['data'] == 'real' else 'generated'} "
-            f"segments, on a machine with {m['cpus']} CPU cores ({m['machine']}, "
-            f"{m['platform']}, Python {m['python']}). Its one-minute load average at the end "
-            f"was {load[0]:.1f}: the machine was shared, so absolute times are those of a "
-            "loaded machine; the ratios, measured side by side, are what to read. In the "
-            f"visual rows, ours is {speed['visual']['ours_scope']}; the worker runs use the "
-            f"library's configured landmarker ({speed['visual_landmarker_in_corpus']})."
+            f"segments, on a {machine_phrase(m)} under {m['platform']}, Python {m['python']}. Its "
+            f"one-minute load average at the end was {load[0]:.1f} on {cores(m)} cores"
+            + (
+                ": the machine was busy with other work, so absolute times are those of a "
+                "loaded machine"
+                if load[0] > cores(m)
+                else ""
+            )
+            + "; the ratios, measured side by side, are what to read. In the visual rows, "
+            f"ours is {speed['visual']['ours_scope']}; the "
+            f"worker runs use the {speed['visual_landmarker_in_corpus']} landmarker."
             + (
                 f" Two processes of a fixed pure-CPU loop ran at "
                 f"{speed['core_scaling']['scaling']:.2f}x the throughput of one in the same run: "
                 "the most that `--workers 2` can gain over one process on this machine, which "
                 "bounds every two-worker ratio below."
                 if "core_scaling" in speed
+                else ""
+            )
+            + (
+                f" On the {gap['frames']} frames with a face of the landmark-model measure, the "
+                f"LiteRT route's landmarks were {gap['mean']:.3%} of the inter-ocular distance "
+                f"from the Tasks landmarker's on average ({gap['max']:.3%} on the worst frame); "
+                + (
+                    "both found a face on the same frames."
+                    if gap["face_disagreements"] == 0
+                    else f"they disagreed on whether there was a face on "
+                    f"{gap['face_disagreements']} frames."
+                )
+                if gap
                 else ""
             )
         )
@@ -382,7 +297,7 @@ if speed is not None:
 #
 # Segments are independent, so a corpus divides among workers. From the CPU seconds per segment
 # measured above (the first 100 frames through the LiteRT route, the first 3 s of audio, the
-# text encoders), the table below gives the time for CMU-MOSEI's 23,259 segments on one machine
+# text encoders), the table below gives the time for the whole of CMU-MOSEI on one machine
 # like the benchmark's and on clusters of such machines, at the share of a perfect speed-up that
 # a second worker gave on the benchmark's machine (pool start-up included, on a shared machine:
 # a lower bound for a long run on a machine of one's own).
@@ -391,7 +306,7 @@ if speed is not None:
 if speed is not None:
     per = per_segment_seconds(speed, throughput)
     eff = min(1.0, scaling(speed))
-    est = corpus_estimate(sum(per.values()), MOSEI_SEGMENTS, speed["machine"]["cpus"], eff)
+    est = corpus_estimate(sum(per.values()), MOSEI_SEGMENTS, cores(speed["machine"]), eff)
     show_table(
         est.assign(
             wall=[f"{h:.1f} h" if h >= 1 else f"{h * 60:.0f} min" for h in est["wall_hours"]]
@@ -401,7 +316,7 @@ if speed is not None:
         "tab-perf-mosei",
         f"Estimated extraction time of CMU-MOSEI ({MOSEI_SEGMENTS:,} segments, about "
         f"{MOSEI_HOURS:.0f} h of video) from {sum(per.values()):.2f} CPU s per segment "
-        f"({', '.join(f'{k} {v:.3f}' for k, v in per.items())}), {speed['machine']['cpus']} "
+        f"({', '.join(f'{k} {v:.3f}' for k, v in per.items())}), {cores(speed['machine'])} "
         f"workers per machine at {eff:.0%} of a perfect speed-up.",
         bench_source,
         digits={"CPU hours": 1},
@@ -430,7 +345,7 @@ if speed is not None:
 # ## Training cost
 #
 # Chapter 5 trains the paper's model once per modality subset and seed. Each run is small: a batch
-# of 32 segments meets weight matrices of a few hundred columns, so a training step is many short
+# (`TrainConfig.batch_size`, 32) meets weight matrices of a few hundred columns, so a training step is many short
 # GEMMs and many small operations around them, and a run pays the second as much as the first.
 # The seeds of one configuration therefore train together, as one **batched ensemble**
 # (`msa_lib.train.fit_seeds`, used by every seed grid): each weight carries a leading member axis,
@@ -444,11 +359,11 @@ if speed is not None:
 # layers' uniforms in one call per member and turns them into every member's masks with one
 # comparison. The result is the separate runs, not an approximation of them: the tests hold the
 # ensemble to separate `fit` runs (weights, predictions and per-epoch histories within 1e-5), and
-# on this build the weights come out bit-equal.
+# the check on chapter 5's own grids, when the benchmark ran it, is reported below the table.
 #
-# {numref}`tab-perf-training` sets, per seed and epoch (a training pass over 16,331 segments and
-# a validation pass over 1,871, MOSEI's official folds, on random features of MOSEI's widths
-# 713 + 74 + 300), separate runs beside the ensemble and beside the arithmetic floor: the same
+# {numref}`tab-perf-training` sets, per seed and epoch (a training pass and a validation pass the
+# sizes of MOSEI's official folds, on random features of MOSEI's widths; its caption gives both),
+# separate runs beside the ensemble and beside the arithmetic floor: the same
 # GEMMs alone (every linear map forward and backward, the validation forward), and the same with
 # torch's fused Adam after each batch. Everything runs on one thread; the measures are interleaved
 # and each is the least disturbed of its repeats.
@@ -456,6 +371,7 @@ if speed is not None:
 # %% tags=["remove-cell"]
 from msa_lib.perf.machine import machine_info
 from msa_lib.perf.timing import (
+    MOSEI_DIMS,
     load_training_benchmark,
     seed_epoch_seconds,
     summarise_seed_epochs,
@@ -466,24 +382,25 @@ train_bench = load_training_benchmark()
 if train_bench is not None:
     train_summary, train_machine = train_bench["summary"], train_bench["machine"]
     train_when = f"the last `make bench` run ({train_bench['date']})"
+    n_train, n_valid = train_bench["n_train"], train_bench["n_valid"]
 else:  # no benchmark yet: a short measurement here (one repeat, two epochs, one separate seed)
-    train_summary = summarise_seed_epochs(
-        seed_epoch_seconds(k=5, epochs=2, separate_seeds=1, repeats=1, num_threads=1)
-    )
+    rows = seed_epoch_seconds(k=5, epochs=2, separate_seeds=1, repeats=1, num_threads=1)
+    train_summary = summarise_seed_epochs(rows)
+    n_train, n_valid = int(rows["n_train"].iloc[0]), int(rows["n_valid"].iloc[0])
     train_machine, train_when = machine_info(), "this run (a short measurement)"
 train_load = (train_machine.get("load_average") or [float("nan")])[0]
-train_cpu_model = train_machine.get("cpu_model", train_machine.get("machine"))
-train_cpu = (
-    f"{train_machine.get('cpu_count')} CPU cores ({train_cpu_model}), "
-    f"torch {train_machine.get('torch')}"
+train_cpu = f"a {machine_phrase(train_machine)}, torch {train_machine.get('torch')}"
+train_input = (
+    f"{n_train:,} training and {n_valid:,} validation segments of "
+    f"{' + '.join(str(d) for d in MOSEI_DIMS.values())} random features"
 )
 
 # %% tags=["hide-input"]
 show_table(
     training_cost_table(train_summary),
     "tab-perf-training",
-    "Seconds per seed and epoch of the paper's model on a MOSEI-sized random input, one thread: "
-    "separate runs, the seeds of one configuration as one ensemble, and the arithmetic floor "
+    f"Seconds per seed and epoch of the paper's model on a MOSEI-sized random input "
+    f"({train_input}), one thread: separate runs, the seeds of one configuration as one ensemble, and the arithmetic floor "
     f"({train_summary['ensemble']['members']} members); CPU seconds, and wall seconds beside "
     f"them. Measured by {train_when} on {train_cpu}.",
     "synthetic",
@@ -499,8 +416,8 @@ lines = [
     f"GEMMs and Adam alone: the ensemble is {ens / floor:.2f}x its floor. The target of at most "
     f"1.5 s per seed-epoch is {'met' if ens <= 1.5 else 'not met'}; that of staying within 10% "
     f"of the floor is {'met' if ens <= 1.1 * floor else 'not met'}. The one-minute load "
-    f"average at the end of the benchmark was {train_load:.1f} on "
-    f"{train_machine.get('cpu_count')} cores.",
+    f"average at the end of the measurement was {train_load:.1f} on "
+    f"{cores(train_machine)} cores.",
     "Batching saves what a separate run pays per operation (the Python and dispatch around each "
     "small kernel), once for all members instead of once per member; it does not save "
     "arithmetic: each member still multiplies its own matrices, which is the floor. What "
@@ -549,5 +466,8 @@ display(Markdown("\n\n".join(lines)))
 
 # %% tags=["remove-input"]
 display(
-    Markdown(f"In this run (2-core CPU) the chapter took {time.perf_counter() - t_chapter:.0f} s.")
+    Markdown(
+        f"This run of the chapter took {time.perf_counter() - t_chapter:.0f} s on a "
+        f"{machine_phrase()}."
+    )
 )

@@ -102,6 +102,17 @@ def floor_parameters(layers: list[Layer], k: int, gen: torch.Generator) -> list[
     ]
 
 
+def training_steps(n_train: int, batch_size: int = 32, min_batch: int | None = None) -> int:
+    """Optimizer steps in an epoch of :func:`~msa_lib.train.loop.train_loop`.
+
+    One per batch of ``batch_size`` rows; a last batch smaller than ``min_batch`` (None:
+    ``TrainConfig().min_batch``) is skipped, as the loop skips it.
+    """
+    min_batch = TrainConfig().min_batch if min_batch is None else min_batch
+    full, rest = divmod(n_train, batch_size)
+    return full + (rest >= min_batch)
+
+
 def floor_epoch(
     k: int,
     n_train: int = 16331,
@@ -112,6 +123,8 @@ def floor_epoch(
     config: ModelConfig = ModelConfig(),
 ) -> dict[str, float]:
     """Wall and CPU seconds of one epoch's GEMMs for ``k`` members, nothing else (and Adam).
+
+    ``steps``: the training batches of the epoch (:func:`training_steps`).
 
     Per training batch, every linear map forward (``baddbmm``) and backward (weight gradient, and
     input gradient where the layer below needs it); the validation forward over ``n_valid`` rows;
@@ -134,7 +147,7 @@ def floor_epoch(
         for p in params:
             p.grad = torch.randn_like(p)
         opt = torch.optim.Adam(params, lr=8e-4, weight_decay=0.04, fused=True)
-    steps = n_train // batch_size + (n_train % batch_size >= 2)
+    steps = training_steps(n_train, batch_size)
     t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         for _ in range(steps):
@@ -147,7 +160,7 @@ def floor_epoch(
                 opt.step()
         for w, b, x in zip(weights, biases, xv, strict=True):
             torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
-    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "steps": steps}
 
 
 def seed_epoch_seconds(
@@ -202,7 +215,7 @@ def seed_epoch_seconds(
                     sec = floor_epoch(k, n_train, n_valid, dims, with_adam="adam" in measure)
                     rows.append(
                         {"measure": measure, "repeat": rep, "members": k}
-                        | {w: v / k for w, v in sec.items()}
+                        | {w: sec[w] / k for w in ("wall", "cpu")}
                     )
                     continue
                 cpu = (time.process_time() - c0) / (n_seeds * epochs)

@@ -91,7 +91,10 @@ def config_numbers() -> set[float]:
     for info in pkgutil.iter_modules(config.__path__):
         module = importlib.import_module(f"msa_lib.config.{info.name}")
         for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", module.__name__) != module.__name__:
+            if (
+                name.startswith("_")
+                or getattr(obj, "__module__", module.__name__) != module.__name__
+            ):
                 continue
             if dataclasses.is_dataclass(obj) and isinstance(obj, type):
                 out.update(numbers_in(obj()))
@@ -175,6 +178,8 @@ def test_the_scan_finds_a_typed_result_and_lets_references_and_constants_pass(al
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_every_number_in_a_chapters_prose_is_computed_or_a_held_constant(path, allowed):
     found = [
-        f"cell {i}: {b}" for i, src in markdown_cells(path) for b in unaccounted(prose(src), allowed)
+        f"cell {i}: {b}"
+        for i, src in markdown_cells(path)
+        for b in unaccounted(prose(src), allowed)
     ]
     assert not found, f"{path.name}: numbers typed into the prose:\n" + "\n".join(found)

@@ -1,7 +1,8 @@
+"""Speed ratios: one row per measure against its target, merged into one CSV by measure."""
+
 import pandas as pd
 import pytest
 
-from msa_lib.perf.machine import machine_info
 from msa_lib.perf.speed import RATIO_COLUMNS, ratio_row, read_ratios, upsert_ratios
 
 
@@ -37,23 +38,3 @@ def test_bad_rows_and_files_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="bad.csv: ratios CSV lacks the columns"):
         upsert_ratios([ratio_row("a", 1, 1, "x", 1)], bad)
     assert read_ratios(tmp_path / "absent.csv").empty
-
-
-def test_machine_info_names_the_machine():
-    info = machine_info()
-    assert info["cpu_count"] >= 1 and info["torch"]
-
-
-def test_the_machine_phrase_names_this_machines_cores_and_cpu():
-    import os
-
-    from msa_lib.perf.machine import machine_info, machine_phrase
-
-    info = machine_info()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert machine_phrase().startswith(f"{cores}-core CPU")
-    assert machine_phrase({"cpu_count": 64, "cpu_model": "Test CPU 9000"}) == (
-        "64-core CPU (Test CPU 9000)"
-    )
-    if info.get("cpu_model"):
-        assert info["cpu_model"] in machine_phrase()
