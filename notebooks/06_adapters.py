@@ -23,7 +23,7 @@
 # or three extractors, so every segment has its true vector in each space: MiniLM (384-d, the
 # BERT-style encoder of the text chapter) is the **source**, and the spaces to map into are
 # averaged GloVe (50-d) and the bc-LSTM text features (100-d). Each adapter kind of
-# `msa_lib.adapters.base` is fitted on training segments and scored on held-out ones in three ways:
+# `msa_lib.adapters` is fitted on training segments and scored on held-out ones in three ways:
 # reconstruction MSE and cosine to the true vector, and what a **sentiment model trained on the
 # true target-space vectors** (a ridge, its penalty chosen on validation) scores on the adapted
 # ones. The last is what a transferred model would see; adapters are ranked by it.
@@ -61,16 +61,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from joblib import Parallel, delayed
 from sklearn.decomposition import PCA
 
-from msa_lib.adapters.base import KINDS, adapter_quality, paired_featureset
+from msa_lib.adapters.base import names
+from msa_lib.adapters.pairs import paired_featureset
 from msa_lib.book.chapter import setup_style
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import AdapterConfig
 from msa_lib.data import open_data
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import aggregate_seeds, mean_sd
+from msa_lib.experiments.adapters import adapter_runs
 from msa_lib.extract.transcripts import folder_transcript_features
 
 setup_style()
@@ -78,6 +79,7 @@ t_start = time.perf_counter()
 folder = open_data(data_dir)
 seg = folder.segments("mosi")
 config = AdapterConfig()
+KINDS = names()
 
 # %% tags=["remove-input"]
 display(
@@ -107,27 +109,9 @@ folds = {"MiniLM -> GloVe-50": "official MOSI folds", "MiniLM -> bc-LSTM text": 
 
 
 # %% tags=["remove-cell"]
-def one_seed(pair: str, seed: int):
-    """Every adapter kind for one seed (one torch thread: fits run side by side)."""
-    import torch
-
-    torch.set_num_threads(1)
-    rows, mapped = adapter_quality(pairs[pair], KINDS, [seed], config)
-    return pair, seed, rows, mapped
-
-
 t0 = time.perf_counter()
-results = Parallel(n_jobs=n_jobs)(delayed(one_seed)(p, s) for p in pairs for s in seeds)
+runs, mapped = adapter_runs(pairs, KINDS, seeds, config, n_jobs=n_jobs, fold_names=folds)
 fit_seconds = time.perf_counter() - t0
-runs = pd.concat(
-    [r.assign(pair=p, seed=np.where(r["adapter"].isin(KINDS), s, 0)) for p, s, r, _ in results],
-    ignore_index=True,
-)
-# the reference rows (truth, target mean) do not depend on the seed: keep one copy
-runs = runs[runs["adapter"].isin(KINDS) | (runs["seed"] == 0)]
-runs = runs.drop_duplicates(subset=["pair", "adapter", "seed"])
-mapped = {p: m for p, s, _, m in results if s == seeds[0]}
-runs.insert(1, "fold", runs["pair"].map(folds))
 save_table(runs, "adapters", results_dir, folder.source)
 agg = aggregate_seeds(
     runs, ["pair", "adapter"], ["mse", "cosine", "spread", "r", "mae", "acc2_non0", "n"]

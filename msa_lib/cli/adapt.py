@@ -1,13 +1,14 @@
 """``msa adapt``: fit a feature adapter between two FeatureSets, or apply one.
 
-``msa adapt fit --source NEW.h5 --target MODEL.h5 --kind coral --out adapter.pt`` maps the
+``msa adapt fit --source NEW.h5 --target MODEL.h5 --kind coral --out ADAPTER`` maps the
 ``--modality`` features of ``NEW.h5`` (a new extractor's, e.g. ``msa extract`` on MOSI clips) into
 the space of ``MODEL.h5`` (the features a model was trained on, e.g. MOSEI's from .csd files),
 fitted on the training fold of each. ``--paired`` fits on segments present in both files (the
 same clips through both extractors; for MOSEI, run ``msa extract`` on the MOSEI clips with the
 MOSEI segments table, so segment ids match the .csd features): ``paired-ridge`` unless ``--kind``
-names ``paired-mlp``. ``msa adapt apply --adapter adapter.pt --features NEW.h5 --out MAPPED.h5``
-writes the mapped FeatureSet.
+names ``paired-mlp``. The adapter is written as a checkpoint folder (``config.json``,
+``scaler.pt``, ``weights.pt``: :mod:`msa_lib.adapters.base`). ``msa adapt apply --adapter ADAPTER
+--features NEW.h5 --out MAPPED.h5`` writes the mapped FeatureSet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from msa_lib.cli.common import add_config_arg, print_json, read_config_file
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa adapt fit`` and ``msa adapt apply``."""
-    from msa_lib.config import ADAPTER_KINDS as KINDS
+    from msa_lib.adapters import BUILTIN
 
     adapt = sub.add_parser("adapt", help="feature adapters: fit one, or apply one to a FeatureSet")
     asub = adapt.add_subparsers(dest="adapt_command", required=True)
@@ -28,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--source", required=True, help="FeatureSet (.h5) of the features to map")
     fit.add_argument("--target", required=True, help="FeatureSet (.h5) in the space to map into")
     fit.add_argument("--modality", default="text", help="modality to map (default: text)")
-    fit.add_argument("--kind", choices=KINDS, default=None, help="adapter kind (default: paper)")
+    fit.add_argument(
+        "--kind", choices=list(BUILTIN), default=None, help="adapter kind (default: paper)"
+    )
     fit.add_argument(
         "--paired",
         action="store_true",
@@ -37,13 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--split", default="train", help="fold of both files to fit on (default: train)"
     )
-    fit.add_argument("--out", required=True, help="adapter file to write (.pt)")
+    fit.add_argument("--out", required=True, help="adapter folder to write (a checkpoint folder)")
     add_config_arg(fit, "adapter settings (the AdapterConfig keys)")
     fit.add_argument("--json", action="store_true", help="print a JSON report")
     fit.set_defaults(func=cmd_fit)
 
     apply = asub.add_parser("apply", help="map a FeatureSet's modality through a fitted adapter")
-    apply.add_argument("--adapter", required=True, help="adapter file written by msa adapt fit")
+    apply.add_argument("--adapter", required=True, help="adapter folder written by msa adapt fit")
     apply.add_argument("--features", required=True, help="FeatureSet (.h5) to map")
     apply.add_argument("--modality", default="text")
     apply.add_argument("--out", required=True, help="FeatureSet (.h5) to write")
@@ -53,17 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _kind(args: argparse.Namespace) -> str:
     """The adapter kind from ``--kind`` and ``--paired`` (a contradiction is an error)."""
-    from msa_lib.config import PAIRED_ADAPTER_KINDS as PAIRED_KINDS
+    from msa_lib.adapters.base import get, names
 
-    if args.paired:
-        if args.kind is None:
-            return "paired-ridge"
-        if args.kind not in PAIRED_KINDS:
-            raise ValueError(f"--paired fits a paired kind {list(PAIRED_KINDS)}, not '{args.kind}'")
-        return args.kind
-    if args.kind in PAIRED_KINDS:
-        raise ValueError(f"kind '{args.kind}' needs --paired (segments seen by both extractors)")
-    return args.kind or "paper"
+    kind = args.kind or ("paired-ridge" if args.paired else "paper")
+    if args.paired and not get(kind).paired:
+        paired = [k for k in names() if get(k).paired]
+        raise ValueError(f"--paired fits a paired kind {paired}, not '{kind}'")
+    if get(kind).paired and not args.paired:
+        raise ValueError(f"kind '{kind}' needs --paired (segments seen by both extractors)")
+    return kind
 
 
 def _rows(fs, modality: str, split: str, path: str):
@@ -84,7 +85,7 @@ def _rows(fs, modality: str, split: str, path: str):
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the adapter and write it."""
-    from msa_lib.adapters.base import fit_adapter
+    from msa_lib.adapters.base import get
     from msa_lib.config import AdapterConfig, config_from_dict
     from msa_lib.data.featureset import FeatureSet
 
@@ -94,7 +95,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     kind = _kind(args)
     xs, ids_s = _rows(FeatureSet.load(args.source), args.modality, args.split, args.source)
     xt, ids_t = _rows(FeatureSet.load(args.target), args.modality, args.split, args.target)
-    adapter = fit_adapter(kind, xs, xt, config, ids_s, ids_t)
+    adapter = get(kind)(config).fit(xs, xt, (ids_s, ids_t))
     path = adapter.save(args.out)
     report = {
         "adapter": str(path),
@@ -122,7 +123,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from msa_lib.adapters.base import Adapter
     from msa_lib.data.featureset import FeatureSet, ModalityMeta
 
-    adapter = Adapter.load(args.adapter)
+    adapter = Adapter.load(args.adapter)  # any kind
     fs = FeatureSet.load(args.features)
     if args.modality not in fs.features:
         raise ValueError(f"{args.features}: no modality '{args.modality}' (has {fs.modalities})")

@@ -16,7 +16,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``msa transfer``."""
-    from msa_lib.config import ADAPTER_KINDS as KINDS
+    from msa_lib.adapters import BUILTIN
 
     p = sub.add_parser("transfer", help="transfer a model across feature spaces, every setting")
     src = p.add_mutually_exclusive_group(required=True)
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pairs", nargs=2, metavar=("NEW", "MODEL"), help="paired FeatureSets (.h5)")
     p.add_argument("--modalities", nargs="+", default=None, help="default: those both sets have")
     p.add_argument(
-        "--kinds", nargs="+", default=["none", *KINDS], help="adapter kinds (default: all)"
+        "--kinds", nargs="+", default=["none", *BUILTIN], help="adapter kinds (default: all)"
     )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--n-jobs", type=int, default=2, help="processes (one torch thread each)")
@@ -79,13 +79,13 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     """Run every setting and write the summary."""
     from pathlib import Path
 
+    from msa_lib.adapters.base import names
     from msa_lib.cli.common import print_json
-    from msa_lib.config import ADAPTER_KINDS as KINDS
     from msa_lib.experiments.transfer import run_transfer, summarise
 
-    unknown = sorted(set(args.kinds) - {"none", *KINDS})
+    unknown = sorted(set(args.kinds) - {"none", *names()})
     if unknown:
-        raise ValueError(f"unknown adapter kind(s) {unknown}; known: {['none', *KINDS]}")
+        raise ValueError(f"unknown adapter kind(s) {unknown}; known: {['none', *names()]}")
     data = _data(args)
     rows, tuned = run_transfer(data, seeds=args.seeds, kinds=args.kinds, n_jobs=args.n_jobs)
     table = summarise(rows.to_dict("records"), data.name, data.data_source)

@@ -7,17 +7,19 @@ both extractors ran on the same segments, the pairs paired adapters learn from. 
 
 - ``source model``: the model trained on source train (selected on source valid), scored on the
   source test fold (its own domain);
-- ``zero-shot``: the same model on target test features mapped by an adapter
-  (:mod:`msa_lib.adapters.base`), no target label used; with ``adabn``, BatchNorm statistics re-estimated
-  on the unlabelled adapted target train features; adapter ``none`` (widths equal only) feeds the
-  target features unchanged;
+- ``zero-shot``: the same model on target test features mapped by an adapter (a registered kind
+  of :mod:`msa_lib.adapters`), no target label used; with ``adabn``, BatchNorm statistics
+  re-estimated on the unlabelled adapted target train features; adapter ``none`` (widths equal
+  only) feeds the target features unchanged;
 - ``fine-tuned``: the source model after adaptation, trained further on target train labels
   (selected on target valid), scored on target test;
 - ``target only``: a model trained on target train alone, for comparison.
 
 Every setting is run for each seed (source model, adapters, fine-tuning all seeded) and the
 target test fold is scored once per setting and seed. :func:`summarise` gives mean metrics over
-seeds with 95% paired-bootstrap intervals over test segments of the seed-mean metric.
+seeds with 95% paired-bootstrap intervals over test segments of the seed-mean metric. With a cache
+folder, every trained model, adapter set and fine-tuned row is kept in a
+:class:`~msa_lib.io.cache.ResultCache` under a key of the data, the settings and the code.
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from msa_lib.adapters.base import PAIRED_KINDS, adabn_fusion, fit_adapter
+from msa_lib.adapters.adabn import adabn_fusion
+from msa_lib.adapters.base import Adapter, get, names
 from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics, seed_mean_ci
+from msa_lib.io.cache import ResultCache, cache_key
+from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.fusion import TrainedModel, fine_tune, fit, predict
 
 SETTINGS = ("source model", "zero-shot", "fine-tuned", "target only")
@@ -69,11 +74,11 @@ class TransferData:
         """The requested adapter kinds this data supports (paired kinds need pairs; none equal widths)."""
         out = []
         for k in requested:
-            if k in PAIRED_KINDS and self.pairs is None:
-                continue
-            if k == "none" and not self.same_widths:
-                continue
-            out.append(k)
+            if k == "none":
+                if self.same_widths:
+                    out.append(k)
+            elif self.pairs is not None or not get(k).paired:
+                out.append(k)
         return out
 
     @property
@@ -104,7 +109,7 @@ def rows_without_nan(fs: FeatureSet, modalities: Sequence[str]) -> FeatureSet:
 
 
 def adapt_set(
-    fs: FeatureSet, adapters: Mapping[str, object], widths: Mapping[str, int]
+    fs: FeatureSet, adapters: Mapping[str, Adapter | None], widths: Mapping[str, int]
 ) -> FeatureSet:
     """``fs`` with each modality mapped by its adapter (``None``: unchanged)."""
     feats = {}
@@ -119,30 +124,29 @@ def adapt_set(
     return dataclasses.replace(fs, features=feats, meta={}, flags={})
 
 
-def fit_adapters(data: TransferData, kind: str, config: AdapterConfig) -> dict[str, object]:
-    """One adapter per modality from target-domain features into the source space."""
-    out: dict[str, object] = {}
+def fit_adapters(data: TransferData, kind: str, config: AdapterConfig) -> dict[str, Adapter | None]:
+    """One adapter of ``kind`` per modality from target-domain features into the source space.
+
+    Paired kinds learn from ``data.pairs``, the others from both train folds, unpaired; kind
+    ``none`` is no adapter (``None`` per modality).
+    """
+    out: dict[str, Adapter | None] = {}
     for m in data.modalities:
         if kind == "none":
             out[m] = None
             continue
-        if kind in PAIRED_KINDS:
+        adapter = get(kind)(config)
+        if adapter.paired:
+            if data.pairs is None:
+                raise TransferError(f"{data.name}: adapter kind '{kind}' needs paired segments")
             t_fs, s_fs = data.pairs
-            src, tgt, ids_s, ids_t = (
-                t_fs.features[m],
-                s_fs.features[m],
-                t_fs.segment_id,
-                s_fs.segment_id,
-            )
         else:
-            src, tgt = data.target["train"].features[m], data.source["train"].features[m]
-            ids_s = ids_t = None
+            t_fs, s_fs = data.target["train"], data.source["train"]
+        src, tgt = t_fs.features[m], s_fs.features[m]
         ok_s = np.isfinite(src).all(axis=1)
         ok_t = np.isfinite(tgt).all(axis=1)
-        if kind in PAIRED_KINDS:
-            out[m] = fit_adapter(kind, src[ok_s], tgt[ok_t], config, ids_s[ok_s], ids_t[ok_t])
-        else:
-            out[m] = fit_adapter(kind, src[ok_s], tgt[ok_t], config)
+        pairs = (t_fs.segment_id[ok_s], s_fs.segment_id[ok_t]) if adapter.paired else None
+        out[m] = adapter.fit(src[ok_s], tgt[ok_t], pairs)
     return out
 
 
@@ -186,35 +190,14 @@ def data_key(data: TransferData) -> str:
     return h.hexdigest()[:20]
 
 
-def _cached(cache_dir, key: str, compute):
-    """``compute()``, stored under ``cache_dir/<key>.pkl`` (atomically) and reused when present."""
-    if cache_dir is None:
-        return compute()
-    import pickle
-    from pathlib import Path
+def transfer_code() -> str:
+    """A fingerprint of the code the jobs run: this module's imports and every adapter kind's module.
 
-    from msa_lib.io.atomic import atomic_path
-
-    path = Path(cache_dir) / f"transfer-{key}.pkl"
-    if path.is_file():
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    value = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        pickle.dump(value, f)
-    return value
-
-
-def _job_key(base: str, *parts: object) -> str:
-    import hashlib
-    import json
-
-    blob = json.dumps(
-        [base, *[dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts]],
-        default=str,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+    The adapter kinds' modules load through the registry, not by an import this module states,
+    so they are added by name.
+    """
+    modules = [__name__, *sorted({get(k).__module__ for k in names()})]
+    return cache_key(*[code_fingerprint(m) for m in modules], length=64)
 
 
 def _clean(data: TransferData) -> tuple[dict[str, FeatureSet], dict[str, FeatureSet]]:
@@ -350,14 +333,17 @@ def run_transfer(
     each); zero-shot scoring and AdaBN run in this process. Fine-tuning follows the paper's
     adapter and the zero-shot kind (without AdaBN) of highest mean target-validation r, unless
     ``fine_tune_kinds`` names the kinds. With ``cache_dir``, each trained model, adapter set and
-    fine-tuned row is stored under a key of the data, the settings and this code, so an
-    interrupted run resumes from finished jobs.
+    fine-tuned row is stored there (:class:`~msa_lib.io.cache.ResultCache` kinds
+    ``transfer-model``, ``transfer-adapters``, ``transfer-finetuned``) under a key of the data,
+    the settings and the code (:func:`transfer_code`), so an interrupted run resumes from
+    finished jobs.
     """
     from joblib import Parallel, delayed
 
-    from msa_lib.train.codehash import code_fingerprint
-
-    base = code_fingerprint(__name__) + data_key(data) if cache_dir is not None else ""
+    models = ResultCache(cache_dir, "transfer-model")
+    adapter_sets = ResultCache(cache_dir, "transfer-adapters")
+    tuned_rows = ResultCache(cache_dir, "transfer-finetuned")
+    base = [transfer_code(), data_key(data)] if cache_dir is not None else []
 
     kinds = data.kinds(kinds)
     jobs = [("model", side, s) for side in ("source", "target") for s in seeds]
@@ -365,22 +351,17 @@ def run_transfer(
 
     def job(what: str, name: str, seed: int):
         if what == "model":
-            key = _job_key(base, what, name, seed, model_config, train_config, loss_config)
-            return _cached(
-                cache_dir,
-                key,
-                lambda: train_job(data, name, seed, model_config, train_config, loss_config),
+            key = cache_key(*base, name, seed, model_config, train_config, loss_config)
+            return models.cached(
+                key, lambda: train_job(data, name, seed, model_config, train_config, loss_config)
             )
-        key = _job_key(base, what, name, seed, adapter_config)
-        return _cached(cache_dir, key, lambda: adapter_job(data, name, seed, adapter_config))
+        key = cache_key(*base, name, seed, adapter_config)
+        return adapter_sets.cached(key, lambda: adapter_job(data, name, seed, adapter_config))
 
     def tune(k: str, s: int):
-        key = _job_key(
-            base, "fine-tune", k, s, model_config, train_config, adapter_config, fine_tune_config
-        )
-        return _cached(
-            cache_dir,
-            key,
+        configs = (model_config, train_config, loss_config, adapter_config, fine_tune_config)
+        return tuned_rows.cached(
+            cache_key(*base, k, s, *configs),
             lambda: fine_tune_job(
                 result[("model", "source", s)], adapted[(k, s)], k, s, fine_tune_config
             ),

@@ -1,167 +1,151 @@
-"""Adapters on small synthetic arrays whose right answer is known."""
+"""The adapter registry, input checks and checkpoint errors."""
 
 from __future__ import annotations
 
-import dataclasses
+import json
+import shutil
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
+from msa_lib.adapters import BUILTIN
 from msa_lib.adapters.base import (
-    KINDS,
+    ADAPTERS,
     Adapter,
     AdapterError,
-    adabn,
-    fit_adapter,
-    pair_rows,
-    reconstruction,
+    as_matrix,
+    get,
+    names,
+    register,
 )
-from msa_lib.config import AdapterConfig, ConfigError
-from msa_lib.evaluate import spread_ratio
-
-FAST = AdapterConfig(epochs=8, hidden=32, n_target_samples=400, components=4)
-
-
-def linear_pairs(n: int = 400, d_in: int = 6, d_out: int = 4, noise: float = 0.01, seed: int = 0):
-    """Source rows, their images under a known affine map (plus a little noise), and the map."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0, 1, (n, d_in))
-    w = rng.normal(0, 1, (d_in, d_out))
-    b = rng.normal(0, 1, d_out)
-    y = x @ w + b + noise * rng.normal(0, 1, (n, d_out))
-    ids = np.array([f"s{i}" for i in range(n)])
-    return x, y, ids, w, b
+from msa_lib.config import ADAPTER_KINDS, PAIRED_ADAPTER_KINDS, AdapterConfig, ConfigError
+from msa_lib.io.checkpoint import save_checkpoint
+from tests.adapters.data import FAST, linear_pairs
 
 
-def test_paired_ridge_recovers_a_known_linear_map_from_shuffled_rows():
-    x, y, ids, w, b = linear_pairs()
-    perm = np.random.default_rng(1).permutation(len(y))  # the target rows in another order
-    ad = fit_adapter("paired-ridge", x, y[perm], FAST, ids, ids[perm])
-    x_new = np.random.default_rng(2).normal(0, 1, (50, x.shape[1]))
-    np.testing.assert_allclose(ad.transform(x_new), x_new @ w + b, atol=0.05)
-    assert ad.info["n_pairs"] == len(x)
+def test_the_builtin_kinds_are_the_configured_ones_and_register_themselves():
+    assert list(BUILTIN) == list(ADAPTER_KINDS) == names()[: len(BUILTIN)]
+    for kind in BUILTIN:
+        cls = get(kind)
+        assert cls.kind == kind and ADAPTERS[kind] is cls
+        assert cls.__module__ == BUILTIN[kind]
+    assert [k for k in BUILTIN if get(k).paired] == list(PAIRED_ADAPTER_KINDS)
 
 
-def test_paired_mlp_carries_information_the_random_pair_mlp_does_not():
-    x, y, ids, _, _ = linear_pairs(noise=0.0)
-    paper = fit_adapter("paper", x, y, FAST)
-    paired = fit_adapter("paired-mlp", x, y, FAST, ids, ids)
-    x_new, _, _, _, _ = linear_pairs(n=200, seed=0)
-    truth = y[:200]
-    # random pairs: the outputs collapse toward the target mean (spread far below the target's)
-    assert spread_ratio(paper.transform(x_new[:200]), truth) < 0.35
-    assert spread_ratio(paired.transform(x_new[:200]), truth) > 0.6
-    assert (
-        reconstruction(paired.transform(x), y)["mse"] < reconstruction(paper.transform(x), y)["mse"]
-    )
-    collapsed = paper.transform(x_new[:200]).mean(axis=0)
-    np.testing.assert_allclose(collapsed, y.mean(axis=0), atol=0.5 * y.std(axis=0).max())
+def test_an_unknown_kind_is_one_clear_error():
+    with pytest.raises(AdapterError, match="unknown adapter kind 'magic'; known kinds are"):
+        get("magic")
 
 
-def test_coral_matches_the_target_second_moments_in_equal_widths():
-    rng = np.random.default_rng(0)
-    xs = rng.normal(0, 1, (3000, 3)) @ np.array([[2.0, 0.3, 0], [0, 0.5, 0.1], [0, 0, 1.5]])
-    xt = rng.normal(0, 1, (3000, 3)) @ np.array([[1.0, 0.8, 0.2], [0, 1.0, 0], [0, 0.4, 0.7]]) + 5
-    ad = fit_adapter("coral", xs, xt, dataclasses.replace(FAST, components=3))
-    out = ad.transform(xs)
-    np.testing.assert_allclose(out.mean(axis=0), xt.mean(axis=0), atol=0.05)
-    np.testing.assert_allclose(np.cov(out.T), np.cov(xt.T), atol=0.08)
+class _Shift(Adapter):
+    """A kind made in the test: adds the difference of the standardised means (zero)."""
+
+    kind = "test-shift"
+
+    def _fit(self, zs, zt):
+        self.offset = np.zeros(zt.shape[1])
+
+    def _map(self, z):
+        return z[:, : self.out_dim] + self.offset
+
+    def _weights(self):
+        import torch
+
+        return {"offset": torch.from_numpy(self.offset)}
+
+    def _restore(self, weights, path):
+        self.offset = weights["offset"].numpy()
 
 
-def test_ot_moves_source_rows_onto_the_target_cloud():
-    rng = np.random.default_rng(0)
-    xs = rng.normal(0, 1, (300, 5))
-    xt = rng.normal(4, 2, (300, 5))
-    out = fit_adapter("ot", xs, xt, dataclasses.replace(FAST, components=5)).transform(xs)
-    assert np.abs(out.mean(axis=0) - xt.mean(axis=0)).max() < 0.6
+def test_a_kind_registered_later_is_listed_fitted_and_loaded(tmp_path):
+    register(_Shift)
+    try:
+        assert names()[-1] == "test-shift" and get("test-shift") is _Shift
+        x = np.random.default_rng(0).normal(size=(20, 3)) * 2 + 1
+        ad = get("test-shift")().fit(x, x[:, :2] * 3)
+        np.testing.assert_allclose(ad.transform(x), x[:, :2] * 3)
+        assert type(Adapter.load(ad.save(tmp_path / "shift"))) is _Shift
+        with pytest.raises(ValueError, match="registered twice"):
+            register(type("Other", (_Shift,), {}))
+    finally:
+        ADAPTERS.pop("test-shift")
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_every_kind_saves_and_loads_to_the_same_outputs(kind, tmp_path):
-    x, y, ids, _, _ = linear_pairs(n=120)
-    ad = fit_adapter(kind, x, y, FAST, ids, ids)
-    back = Adapter.load(ad.save(tmp_path / f"{kind}.pt"))
-    assert (back.kind, back.config, back.in_dim, back.out_dim) == (kind, FAST, 6, 4)
-    np.testing.assert_allclose(back.transform(x[:20]), ad.transform(x[:20]), rtol=1e-6, atol=1e-8)
+def test_rows_with_nan_and_non_matrices_are_clear_errors():
+    x = np.ones((5, 3))
+    x[2, 1] = np.nan
+    with pytest.raises(AdapterError, match="source features: 1 rows have NaN"):
+        get("paired-ridge")(FAST).fit(x, np.ones((5, 2)), (list("abcde"), list("abcde")))
+    with pytest.raises(AdapterError, match="expected a 2-d array"):
+        as_matrix(np.ones(4), "input")
+    with pytest.raises(AdapterError, match="input: no rows"):
+        as_matrix(np.ones((0, 4)), "input")
 
 
-def test_a_feature_of_the_wrong_width_is_one_clear_error():
+def test_ids_that_do_not_match_the_rows_are_one_clear_error():
+    x, y, ids, _, _ = linear_pairs(n=30)
+    with pytest.raises(AdapterError, match="paired-ridge: 29 source ids for 30 rows"):
+        get("paired-ridge")(FAST).fit(x, y, (ids[:-1], ids))
+
+
+def saved_ridge(tmp_path):
+    """A fitted paired-ridge adapter saved into ``tmp_path / 'ridge'``."""
     x, y, ids, _, _ = linear_pairs(n=60)
-    ad = fit_adapter("paired-ridge", x, y, FAST, ids, ids)
-    with pytest.raises(AdapterError, match="expects 6-d features, got 5-d"):
-        ad.transform(x[:, :5])
+    return get("paired-ridge")(FAST).fit(x, y, (ids, ids)).save(tmp_path / "ridge")
 
 
-def test_paired_training_without_shared_segment_ids_is_one_clear_error():
-    x, y, ids, _, _ = linear_pairs(n=60)
-    other = np.array([f"t{i}" for i in range(len(y))])
-    with pytest.raises(AdapterError, match="no segment id is in both sets"):
-        fit_adapter("paired-mlp", x, y, FAST, ids, other)
-    si, ti = pair_rows(["a", "b", "c"], ["c", "x", "a"])
-    assert si.tolist() == [0, 2] and ti.tolist() == [2, 0]
+def test_files_that_are_not_adapter_folders_are_one_line_errors_naming_them(tmp_path):
+    old = tmp_path / "adapter.pt"  # what earlier versions wrote: one file
+    old.write_bytes(b"not a checkpoint")
+    with pytest.raises(AdapterError, match=f"{old}: not a checkpoint"):
+        Adapter.load(old)
+    with pytest.raises(AdapterError, match="no such checkpoint folder"):
+        Adapter.load(tmp_path / "nothing")
+    model = save_checkpoint(tmp_path / "model", "fusion", {"dims": {}})
+    with pytest.raises(AdapterError, match="a 'fusion' checkpoint, not a 'adapter' one"):
+        Adapter.load(model)
 
 
-@pytest.mark.parametrize("kind", ["coral", "ot"])
-def test_a_target_set_too_small_for_a_covariance_is_one_clear_error(kind):
-    rng = np.random.default_rng(0)
-    with pytest.raises(AdapterError, match="the target set has 4 rows; a covariance of 4"):
-        fit_adapter(kind, rng.normal(size=(100, 6)), rng.normal(size=(4, 5)), FAST)
+def test_a_damaged_adapter_folder_is_one_line_naming_it(tmp_path):
+    folder = saved_ridge(tmp_path)
+    (folder / "weights.pt").unlink()
+    with pytest.raises(AdapterError, match=f"{folder}: weights.pt has no 'coef'"):
+        Adapter.load(folder)
+    folder = saved_ridge(tmp_path)
+    (folder / "scaler.pt").unlink()
+    with pytest.raises(AdapterError, match=f"{folder}: no scaler.pt"):
+        Adapter.load(folder)
 
 
-def test_unreadable_adapter_files_and_bad_configs_are_errors(tmp_path):
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(AdapterError, match="not a readable adapter file"):
-        Adapter.load(bad)
+def edit_config(folder, **changes):
+    """Rewrite the adapter settings in ``folder``'s config.json."""
+    path = folder / "config.json"
+    blob = json.loads(path.read_text())
+    blob["config"].update(changes)
+    path.write_text(json.dumps(blob))
+
+
+def test_a_config_that_does_not_fit_is_one_line_naming_the_folder(tmp_path):
+    folder = saved_ridge(tmp_path)
+    edit_config(folder, adapter="magic")
+    with pytest.raises(AdapterError, match=f"{folder}: unknown adapter kind 'magic'"):
+        Adapter.load(folder)
+    edit_config(folder, adapter="paired-ridge", in_dim=7)
+    with pytest.raises(
+        AdapterError, match="scaler.pt 'source_mean' has shape \\(6,\\), not \\(7,\\)"
+    ):
+        Adapter.load(folder)
+    edit_config(folder, in_dim=6, settings={"components": 0})
+    with pytest.raises(AdapterError, match="components"):
+        Adapter.load(folder)
     with pytest.raises(ConfigError, match="components"):
         AdapterConfig(components=0)
-    with pytest.raises(AdapterError, match="unknown adapter kind"):
-        fit_adapter("magic", np.ones((3, 2)), np.ones((3, 2)))
 
 
-def test_adabn_changes_running_statistics_only():
-    torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 1)
-    )
-    model.eval()
-    shifted = torch.randn(200, 3) * 3 + 7
-    adapted = adabn(model, [shifted[:100], shifted[100:]])
-    before, after = model.state_dict(), adapted.state_dict()
-    for key in before:
-        same = torch.equal(before[key], after[key])
-        assert same == (not key.startswith("1.running") and key != "1.num_batches_tracked"), key
-    expected = model[0](shifted).detach()
-    torch.testing.assert_close(adapted[1].running_mean, expected.mean(0), atol=1e-4, rtol=1e-4)
-    assert not adapted.training and not adapted[1].training
-    # normalised by target statistics, the first block's outputs are centred on the target
-    with torch.no_grad():
-        assert adapted[1](adapted[0](shifted)).mean().abs() < 0.1
-
-
-def test_adapter_quality_ranks_paired_above_random_pairs_by_the_downstream_score():
-    from msa_lib.adapters.base import adapter_quality
-    from msa_lib.data.featureset import FeatureSet
-
-    rng = np.random.default_rng(0)
-    n = 300
-    label = np.clip(rng.normal(0, 1.2, n), -3, 3).astype(np.float32)
-    target = np.column_stack([label + 0.3 * rng.normal(size=n), rng.normal(size=(n, 3))])
-    source = target @ rng.normal(size=(4, 6)) + 0.01 * rng.normal(size=(n, 6))
-    split = np.array(["train"] * 200 + ["valid"] * 50 + ["test"] * 50)
-    fs = FeatureSet(
-        segment_id=[f"s{i}" for i in range(n)],
-        video_id=[f"v{i // 5}" for i in range(n)],
-        split=split,
-        label=label,
-        features={"source": source.astype(np.float32), "target": target.astype(np.float32)},
-    )
-    splits = {s: fs.select(s) for s in ("train", "valid", "test")}
-    rows, mapped = adapter_quality(splits, ["paper", "paired-ridge"], [0], FAST)
-    r = rows.set_index("adapter")["r"]
-    assert r["paired-ridge"] > r["truth"] - 0.05 and r["truth"] > 0.8
-    assert abs(r["paper"]) < 0.4 and np.isnan(r["target mean"])
-    assert rows.set_index("adapter").loc["truth", "cosine"] == pytest.approx(1.0)
-    assert mapped["paper"].shape == (50, 4)
+def test_a_subclass_loads_only_its_own_kind(tmp_path):
+    folder = saved_ridge(tmp_path)
+    with pytest.raises(AdapterError, match="a 'paired-ridge' adapter, not a CoralAdapter"):
+        get("coral").load(folder)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    assert get("paired-ridge").load(copy).kind == "paired-ridge"

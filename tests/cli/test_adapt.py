@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from msa_lib.cli import main
@@ -32,7 +33,7 @@ def featureset(path, n: int, width: int, seed: int, prefix: str = "s") -> str:
 def test_fit_then_apply_writes_a_featureset_in_the_target_width(tmp_path, capsys):
     src = featureset(tmp_path / "new.h5", 200, 6, 0)
     tgt = featureset(tmp_path / "model.h5", 200, 4, 1, prefix="m")
-    ad = str(tmp_path / "coral.pt")
+    ad = str(tmp_path / "coral")
     assert (
         main(
             [
@@ -53,19 +54,22 @@ def test_fit_then_apply_writes_a_featureset_in_the_target_width(tmp_path, capsys
     )
     report = json.loads(capsys.readouterr().out)
     assert (report["kind"], report["in_dim"], report["out_dim"]) == ("coral", 6, 4)
+    config = json.loads((tmp_path / "coral" / "config.json").read_text())["config"]
+    assert (config["adapter"], config["in_dim"], config["out_dim"]) == ("coral", 6, 4)
     out = tmp_path / "mapped.h5"
     assert (
         main(["adapt", "apply", "--adapter", ad, "--features", src, "--out", str(out), "--json"])
         == 0
     )
     assert json.loads(capsys.readouterr().out)["mapped"] == 200
-    assert FeatureSet.load(out).dims == {"text": 4}
+    mapped = FeatureSet.load(out)
+    assert mapped.dims == {"text": 4} and mapped.meta["text"].extractor == "adapter:coral"
 
 
 def test_paired_fit_uses_the_shared_segments(tmp_path, capsys):
     src = featureset(tmp_path / "new.h5", 200, 6, 0)
     tgt = featureset(tmp_path / "model.h5", 200, 4, 0)  # same ids and labels, another space
-    ad = str(tmp_path / "ridge.pt")
+    ad = str(tmp_path / "ridge")
     assert (
         main(["adapt", "fit", "--source", src, "--target", tgt, "--paired", "--out", ad, "--json"])
         == 0
@@ -88,14 +92,14 @@ def test_paired_fit_without_shared_ids_is_one_line(tmp_path, capsys):
                 tgt,
                 "--paired",
                 "--out",
-                str(tmp_path / "a.pt"),
+                str(tmp_path / "a"),
             ]
         )
         == 2
     )
     err = capsys.readouterr().err.strip()
     assert err.startswith("msa adapt: error: paired training: no segment id is in both sets")
-    assert len(err.splitlines()) == 1 and not (tmp_path / "a.pt").exists()
+    assert len(err.splitlines()) == 1 and not (tmp_path / "a").exists()
 
 
 @pytest.mark.parametrize(
@@ -109,7 +113,7 @@ def test_paired_fit_without_shared_ids_is_one_line(tmp_path, capsys):
 def test_contradictory_or_missing_choices_are_one_line(tmp_path, capsys, extra, message):
     src = featureset(tmp_path / "new.h5", 60, 6, 0)
     tgt = featureset(tmp_path / "model.h5", 60, 4, 1)
-    args = ["adapt", "fit", "--source", src, "--target", tgt, "--out", str(tmp_path / "a.pt")]
+    args = ["adapt", "fit", "--source", src, "--target", tgt, "--out", str(tmp_path / "a")]
     assert main(args + extra) == 2
     assert message in capsys.readouterr().err
 
@@ -118,7 +122,7 @@ def test_applying_an_adapter_to_features_of_the_wrong_width_is_one_line(tmp_path
     src = featureset(tmp_path / "new.h5", 100, 6, 0)
     tgt = featureset(tmp_path / "model.h5", 100, 4, 1)
     other = featureset(tmp_path / "other.h5", 50, 5, 2)
-    ad = str(tmp_path / "a.pt")
+    ad = str(tmp_path / "a")
     assert (
         main(["adapt", "fit", "--source", src, "--target", tgt, "--kind", "coral", "--out", ad])
         == 0
@@ -157,10 +161,24 @@ def test_transfer_writes_one_row_per_setting(tmp_path, capsys):
         ("zero-shot + AdaBN", "coral"),
         ("fine-tuned", "coral"),
     ]
-    assert out.is_file()
+    written = pd.read_csv(out)
+    assert list(zip(written["setting"], written["adapter"])) == settings
+    assert written["n"].tolist() == [r["n"] for r in rows]
+    np.testing.assert_allclose(written["r"], [r["r"] for r in rows])
+    assert written["data_source"].eq("synthetic").all()
 
 
 def test_transfer_without_a_target_is_one_line(tmp_path, capsys):
     src = featureset(tmp_path / "model.h5", 60, 4, 0)
     assert main(["transfer", "--source", src, "--out", str(tmp_path / "t.csv")]) == 2
     assert "--source needs --target" in capsys.readouterr().err
+
+
+def test_an_adapter_file_that_is_not_an_adapter_folder_is_one_line(tmp_path, capsys):
+    src = featureset(tmp_path / "new.h5", 40, 6, 0)
+    old = tmp_path / "adapter.pt"  # earlier versions wrote one file; adapters are folders now
+    old.write_bytes(b"\x80not a checkpoint")
+    args = ["adapt", "apply", "--adapter", str(old), "--features", src]
+    assert main(args + ["--out", str(tmp_path / "m.h5")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{old}: not a checkpoint" in err

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import msa_lib.experiments.transfer as transfer_mod
 from msa_lib.config import AdapterConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.data.splits import fold_splits
@@ -123,7 +124,7 @@ def test_paired_kinds_run_where_both_extractors_saw_the_same_segments():
     assert r_paired == pytest.approx(r_own, abs=0.05)
 
 
-def test_a_cached_run_resumes_with_the_same_predictions(tmp_path):
+def test_a_cached_run_resumes_with_the_same_predictions_and_trains_nothing(tmp_path, monkeypatch):
     src = fold_splits(domain(160, 5, 0, "s"))
     tgt = fold_splits(domain(150, 4, 1, "t"))
     data = TransferData("toy", "synthetic", src, tgt, ["text"])
@@ -138,9 +139,34 @@ def test_a_cached_run_resumes_with_the_same_predictions(tmp_path):
         cache_dir=str(tmp_path),
     )
     first, _ = run_transfer(data, **kwargs)
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert len(files) == 4  # source model, target-only model, coral adapters, fine-tuned row
+    files = sorted(p.name.split("-")[1] for p in tmp_path.iterdir())
+    # source model, target-only model, coral adapters, fine-tuned row
+    assert files == ["adapters", "finetuned", "model", "model"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached job ran again")
+
+    for job in ("train_job", "adapter_job", "fine_tune_job"):
+        monkeypatch.setattr(transfer_mod, job, no_training)
     again, _ = run_transfer(data, **kwargs)
-    assert sorted(p.name for p in tmp_path.iterdir()) == files
+    assert len(list(tmp_path.iterdir())) == 4
     for a, b in zip(first["pred"], again["pred"]):
         np.testing.assert_array_equal(a, b)
+    # another seed is other jobs: they run (here: fail loudly)
+    with pytest.raises(AssertionError, match="ran again"):
+        run_transfer(data, **{**kwargs, "seeds": (1,)})
+    # so are the same jobs after an edit to the code they run
+    monkeypatch.setattr(transfer_mod, "transfer_code", lambda: "edited")
+    with pytest.raises(AssertionError, match="ran again"):
+        run_transfer(data, **kwargs)
+
+
+def test_the_code_fingerprint_covers_the_adapter_kinds_loaded_by_name(monkeypatch):
+    from msa_lib.adapters import BUILTIN
+    from msa_lib.train import codehash
+
+    seen = []
+    real = codehash.code_fingerprint
+    monkeypatch.setattr(transfer_mod, "code_fingerprint", lambda m: seen.append(m) or real(m))
+    transfer_mod.transfer_code()
+    assert seen[0] == "msa_lib.experiments.transfer" and set(BUILTIN.values()) <= set(seen)
