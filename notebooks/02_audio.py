@@ -37,19 +37,18 @@ from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 folder = start_chapter(data_dir)
 
 import dataclasses
-import time
 
 import librosa
 import librosa.display
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import AudioConfig
 from msa_lib.config.paper import AUDIO_VALUES
 from msa_lib.data.layout import default_cache_dir
+from msa_lib.experiments.audio_window import audio_window_table, audio_window_verdict
 from msa_lib.extract.engines.media import probe
 from msa_lib.extract.features.audio import extract_audio, feature_names, load_audio
 from msa_lib.extract.generate import chapter_clips
@@ -134,48 +133,18 @@ show_figure(
 # ## Every clip: the paper's 3 s against the whole segment
 #
 # For segments longer than 3 s the paper's features ignore the rest. The option
-# `AudioConfig(duration=None)` uses the whole segment. {numref}`tab-audio-clips` compares both per
-# clip: how much audio each setting reads, and the relative change of the 29 informative values
-# (each scaled by its mean magnitude over the table's rows). {numref}`tab-audio-speed` times the
-# extractor: the real-time factor is seconds of audio processed per second of compute.
+# `AudioConfig(duration=None)` uses the whole segment, and `msa_lib.experiments.audio_window` runs
+# both on every clip. {numref}`tab-audio-clips` compares them per clip: how much audio each
+# setting reads, and the relative change of the 29 informative values (each scaled by its mean
+# magnitude over the table's rows). {numref}`tab-audio-speed` times the extractor: the real-time
+# factor is seconds of audio processed per second of compute.
 
 # %% tags=["hide-input"]
-rows = []
-whole_cfg = dataclasses.replace(cfg, duration=None)
-for s in segments:
-    d = probe(s.media).duration
-    for name, c in ((f"paper: first {cfg.duration:g} s", cfg), ("whole segment", whole_cfg)):
-        extract_audio(s.media, cfg=c)  # warm caches (first call compiles librosa's numba code)
-        t0 = time.perf_counter()
-        r = extract_audio(s.media, cfg=c)
-        sec = time.perf_counter() - t0
-        rows.append(
-            {
-                "segment_id": s.segment_id,
-                "duration_s": round(d, 2),
-                "setting": name,
-                "audio_s": round(r.n_samples / c.sample_rate, 2),
-                "frames": r.n_frames,
-                "seconds": round(sec, 4),
-                "real_time_factor": round(r.n_samples / c.sample_rate / sec, 1),
-                "silent": r.flags["silent"],
-                "no_audio": r.flags["no_audio"],
-                "vector": r.vector[:AUDIO_VALUES],
-            }
-        )
-table = pd.DataFrame(rows)
-paper_rows = table["setting"].str.startswith("paper")
-v = np.stack(table["vector"])
-scale = np.abs(v).mean(0) + 1e-9  # per-feature scale, so MFCC and centroid count alike
-change = [
-    float(np.linalg.norm((v[i] - v[i - i % 2]) / scale) / np.linalg.norm(v[i - i % 2] / scale))
-    for i in range(len(v))
-]
-table["change_vs_paper"] = np.round(change, 3)
-shown = table.drop(columns="vector")
-save_table(shown, "audio_clips", results_dir, source)
+clips = audio_window_table(segments, cfg)
+speed = audio_window_verdict(clips)
+save_table(clips, "audio_clips", results_dir, source)
 show_table(
-    shown[["segment_id", "duration_s", "setting", "audio_s", "frames", "change_vs_paper"]],
+    clips[["segment_id", "duration_s", "setting", "audio_s", "frames", "change_vs_paper"]],
     "tab-audio-clips",
     f"Audio features of {len(segments)} clips, the paper's first {cfg.duration:g} s against the "
     "whole segment: seconds of audio read, frames, and the relative change of the "
@@ -184,7 +153,7 @@ show_table(
     digits={"duration_s": 2, "audio_s": 2, "change_vs_paper": 3},
 )
 show_table(
-    shown[["segment_id", "setting", "seconds", "real_time_factor"]],
+    clips[["segment_id", "setting", "seconds", "real_time_factor"]],
     "tab-audio-speed",
     "Extraction time per clip and setting in this run (decoding included, one core, after one "
     "warm-up call).",
@@ -193,18 +162,10 @@ show_table(
 )
 
 # %% tags=["remove-input"]
-rtf = shown["audio_s"].sum() / shown["seconds"].sum()
-flagged = shown.loc[shown["silent"] | shown["no_audio"], "segment_id"].unique()
 display(
     Markdown(
-        f"Over these clips the extractor ran at **{rtf:.0f}x real time** in this run (decoding "
-        "included, one core). `make bench` measures it on every real clip "
-        "(`book/results/extract_throughput.csv`). "
-        + (
-            f"Clips flagged silent or without audio: {', '.join(flagged)}."
-            if len(flagged)
-            else "No clip was flagged silent or without audio."
-        )
+        speed.sentence() + " `make bench` measures the extractor on every real clip "
+        "(`book/results/extract_throughput.csv`)."
     )
 )
 

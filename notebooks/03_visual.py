@@ -44,32 +44,23 @@ from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 # first: the chapter setup silences notices that importing the extractors would print
 folder = start_chapter(data_dir)
 
-import dataclasses
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import VisualConfig
-from msa_lib.data import FeatureSet
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.experiments.face_width import face_width_table, face_width_verdict
-from msa_lib.extract.base import Segment
-from msa_lib.extract.engines.media import iter_frames, probe
-from msa_lib.extract.features.visual import (
-    FACE_WIDTHS,
-    N_FEATURES,
-    extract_visual,
-    feature_names,
-    features_from_landmarks,
-    group_differences,
+from msa_lib.experiments.visual_cut import cut_segments, cut_table
+from msa_lib.experiments.visual_protocols import (
+    frame_protocol_table,
+    paper_choices_verdict,
+    paper_code_comparison,
 )
-from msa_lib.extract.generate import chapter_clips, make_clip
-from msa_lib.extract.plan import plan_table
-from msa_lib.extract.run.corpus import extract_corpus
+from msa_lib.extract.engines.media import iter_frames, probe
+from msa_lib.extract.features.visual import FACE_WIDTHS, N_FEATURES, extract_visual, feature_names
+from msa_lib.extract.generate import chapter_clips
 
 work = work_dir or default_cache_dir() / "generated"
 segments, what, source = chapter_clips(folder, work)
@@ -203,43 +194,14 @@ display(Markdown(verdict.sentence()))
 # The paper reads the first 100 frames; `protocol="sampled"` reads 5 frames per second
 # spread over the whole segment. For short segments both see everything; for long ones the paper
 # sees only the start. {numref}`tab-visual-protocols` compares both on every clip, with the time
-# each took in this run.
+# each took in this run (`msa_lib.experiments.visual_protocols`).
 
 # %% tags=["hide-input"]
-rows = []
 sampled_cfg = VisualConfig(protocol="sampled")
-for s in segments:
-    d = probe(s.media).duration
-    for name, c in (
-        (f"first {default_cfg.max_frames} frames", default_cfg),
-        (f"sampled: {sampled_cfg.sample_fps:g} per second", sampled_cfg),
-    ):
-        t0 = time.perf_counter()
-        r = extract_visual(s.media, cfg=c)
-        sec = time.perf_counter() - t0
-        rows.append(
-            {
-                "segment_id": s.segment_id,
-                "duration_s": round(d, 2),
-                "protocol": name,
-                "frames_read": r.n_frames,
-                "frames_with_face": r.n_face_frames,
-                "seconds": round(sec, 3),
-                "frames_per_s": round(r.n_frames / sec, 1),
-                "x_real_time": round(d / sec, 1),
-                "vector": r.vector,
-            }
-        )
-prot = pd.DataFrame(rows)
-v = np.stack(prot["vector"])
-prot["rel_diff_to_paper"] = [
-    round(float(np.linalg.norm(v[i] - v[i - i % 2]) / np.linalg.norm(v[i - i % 2])), 3)
-    for i in range(len(v))
-]
-shown = prot.drop(columns="vector")
-save_table(shown, "visual_protocols", results_dir, source)
+protocols = frame_protocol_table(segments, default_cfg, sampled_cfg)
+save_table(protocols, "visual_protocols", results_dir, source)
 show_table(
-    shown[
+    protocols[
         [
             "segment_id",
             "duration_s",
@@ -286,31 +248,10 @@ show_table(
 # coordinates alone.
 
 # %% tags=["hide-input"]
-paper_code = VisualConfig(protocol="paper")
-pixel_variant = dataclasses.replace(paper_code, coords="pixels")
-rows, choice_rows = [], []
-for s in segments:
-    r = extract_visual(s.media, cfg=paper_code, keep_frames=True)
-    pix = features_from_landmarks(r.landmarks, *r.frame_size, pixel_variant)[0]
-    ours = features_from_landmarks(r.landmarks, *r.frame_size, default_cfg)[0]
-    rows.append((r.vector, pix))
-    k_angle = feature_names().index("mouth_corner_angle")
-    choice_rows.append(
-        {
-            "segment_id": s.segment_id,
-            "frame": f"{r.frame_size[0]} x {r.frame_size[1]}",
-            "frames_without_face": r.n_frames - r.n_face_frames,
-            "angle_paper": float(r.vector[k_angle]),
-            "angle_ours": float(ours[k_angle]),
-            "same_sign": bool(np.sign(r.vector[k_angle]) == np.sign(ours[k_angle])),
-        }
-    )
-paper_vs_pixels = pd.DataFrame(
-    group_differences(np.stack([a for a, _ in rows]), np.stack([b for _, b in rows]))
-)
-save_table(paper_vs_pixels, "visual_paper_vs_pixels", results_dir, source)
+paper_code = paper_code_comparison(segments, default_cfg)
+save_table(paper_code.paper_vs_pixels, "visual_paper_vs_pixels", results_dir, source)
 show_table(
-    paper_vs_pixels.rename(
+    paper_code.paper_vs_pixels.rename(
         columns={
             "mean_abs": "mean abs diff",
             "mean_rel": "mean rel diff",
@@ -326,24 +267,10 @@ show_table(
     digits={"mean abs diff": 3},
     percent=["mean rel diff", "max rel diff"],
 )
-choices = pd.DataFrame(choice_rows)
-save_table(choices, "visual_paper_choices", results_dir, source)
+save_table(paper_code.choices, "visual_paper_choices", results_dir, source)
 
 # %% tags=["remove-input"]
-n_sign = int((~choices["same_sign"]).sum())
-lost = int(choices["frames_without_face"].sum())
-display(
-    Markdown(
-        f"On these clips the two corner angles have opposite signs on {n_sign} of "
-        f"{len(choices)} clips (paper's angle {', '.join(f'{v:+.3f}' for v in choices['angle_paper'])}; "
-        f"tilt {', '.join(f'{v:+.3f}' for v in choices['angle_ours'])} rad), and "
-        + (
-            f"{lost} of the frames read had no face, so the two no-face rules differ there."
-            if lost
-            else "every frame read had a face, so the two no-face rules give the same mean here."
-        )
-    )
-)
+display(Markdown(paper_choices_verdict(paper_code.choices).sentence()))
 
 # %% [markdown]
 # The landmark model itself differs too. The paper's code runs MediaPipe's legacy FaceMesh
@@ -364,29 +291,8 @@ display(
 # generated grey clip.
 
 # %% tags=["hide-input"]
-mosei_media = folder.raw_dir("mosei")
-segs = []
-if folder.has("mosei") and mosei_media.is_dir():
-    segs = [s for s in plan_table(folder.segments("mosei"), mosei_media) if s.media]
-blank = make_clip(work / "no_face.mp4", text="nobody here", face=False, seconds=1.0)
-segs.append(Segment("generated_no_face", "generated_no_face", str(blank.path)))
-out = default_cache_dir() / "chapter3_features"
-rep = extract_corpus(
-    segs,
-    out,
-    ["visual"],
-    {"visual": sampled_cfg},
-    progress=False,
-    corpus="mosei+generated",
-    source=folder.source,
-    overwrite=True,  # this run's segments, whatever an earlier run (other data) left there
-)
-fs = FeatureSet.load(rep.extractors["visual"]["file"])
-tab = fs.to_frame().assign(
-    start=[s.start for s in segs], end=[s.end for s in segs], nan_row=fs.missing("visual")
-)
-raised = [f for f in fs.flags if f.startswith(("no_", "failed", "trunc")) and tab[f].any()]
-cut = tab[["segment_id", "start", "end", "label", "n_frames", "n_face_frames", *raised, "nan_row"]]
+segs = cut_segments(folder, work)
+cut = cut_table(segs, default_cache_dir() / "chapter3_features", sampled_cfg, folder.source)
 save_table(cut, "visual_cut", results_dir, folder.source)
 show_table(
     cut,

