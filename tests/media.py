@@ -1,4 +1,8 @@
-"""Test media fixtures, shared by every test folder (registered in tests/conftest.py): speech (espeak-ng, else a tone), a face video, and broken files."""
+"""Test media fixtures, shared by every test folder (registered in tests/conftest.py).
+
+Speech from espeak-ng (tests using it are marked ``espeak``: they skip without it, or fail under
+``MSA_REQUIRE_ESPEAK=1``), a face video with a voice-like tone, and broken files.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ import pytest
 from msa_lib.extract.engines.media import write_media
 from msa_lib.extract.generate import (
     blank_frames,
-    espeak_available,
     face_frames,
     make_clip,
     speech,
     tone,
 )
+from tests.conftest import NEED, check
 
 SR = 22050
 
@@ -29,9 +33,8 @@ def media_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def speech_samples() -> np.ndarray:
-    """About 2 s of espeak-ng speech at 22.05 kHz; skips where espeak-ng is absent."""
-    if not espeak_available():
-        pytest.skip("espeak-ng is not installed")
+    """About 2 s of espeak-ng speech at 22.05 kHz (tests using it are marked ``espeak``)."""
+    check(NEED["espeak"])
     return speech("this movie was surprisingly good, I loved it", SR)
 
 

@@ -2,9 +2,11 @@
 
 A page fails on a JavaScript error, a console error, a request to anything but a local file (the
 book must not need a CDN), a failed local request, an image that did not load, math that MathJax
-did not typeset, or a stderr block shown to the reader. Needs a built book (``make book``) and
-Debian's ``chromium``; without them the page tests skip, unless ``MSA_REQUIRE_BROWSER=1``
-(``make check-html``, run by CI after ``make book``) turns the skip into a failure.
+did not typeset, or a stderr block shown to the reader; and, in a reader's 1280-px-wide window, on
+a table whose content is wider than its container or than the text column. Needs a built book
+(``make book``) and Debian's ``chromium``; without them the page tests skip, unless
+``MSA_REQUIRE_BROWSER=1`` (``make check-html``, run by CI after ``make book``) turns the skip into
+a failure.
 """
 
 from __future__ import annotations
@@ -20,6 +22,37 @@ from msa_lib.io.paths import repo_root
 HTML = repo_root() / "book" / "_build" / "html"
 REQUIRED = os.environ.get("MSA_REQUIRE_BROWSER") == "1"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+READER_WINDOW = {"width": 1280, "height": 900}  # a laptop's browser window, in CSS px
+# Every visible table that does not fit: its content is wider than the box that clips it (a
+# scroll container: the table itself or an ancestor with overflow-x other than visible), or its
+# right edge passes the text column's (``.bd-article``; ``.full-width`` for a full-width table).
+WIDE_TABLES_JS = """
+() => {
+  const clips = el => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+  const column = t => t.closest('.full-width') || t.closest('.bd-article') || t.closest('article')
+    || t.closest('main') || document.body;
+  const name = (t, i) => {
+    const c = t.querySelector('caption');
+    const text = (c ? c.innerText : '').replace(/\\s+/g, ' ').trim();
+    return text ? text.slice(0, 80) : `table ${i + 1} (no caption)`;
+  };
+  const out = [];
+  document.querySelectorAll('table').forEach((t, i) => {
+    if (!t.getClientRects().length) return;  // not shown
+    const col = column(t);
+    let box = null;
+    for (let el = t; el && el !== col.parentElement; el = el.parentElement) {
+      if (clips(el) && el.scrollWidth > el.clientWidth + 1) { box = el; break; }
+    }
+    const edge = t.getBoundingClientRect(), limit = col.getBoundingClientRect();
+    if (box) out.push({name: name(t, i), content: box.scrollWidth, container: box.clientWidth});
+    else if (edge.right > limit.right + 1)
+      out.push({name: name(t, i), content: Math.round(edge.right - limit.left),
+                container: Math.round(limit.width)});
+  });
+  return out;
+}
+"""
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -61,7 +94,7 @@ def browser(tmp_path_factory):
             executable_path=exe,
             headless=True,
             args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
+            viewport=READER_WINDOW,
             timeout=180000,  # a first start builds font caches
         )
         yield context
@@ -117,6 +150,23 @@ def page_problems(context, url: str, timeout_ms: int = 15000) -> list[str]:
     return problems
 
 
+def wide_tables(context, url: str, timeout_ms: int = 15000) -> list[str]:
+    """Tables on ``url`` wider than their container at :data:`READER_WINDOW`: one line each."""
+    page = context.new_page()
+    try:
+        page.set_viewport_size(READER_WINDOW)
+        page.goto(url, wait_until="load", timeout=timeout_ms)
+        page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        page.evaluate("document.fonts.ready.then(() => true)")  # widths depend on the fonts
+        found = page.evaluate(WIDE_TABLES_JS)
+    finally:
+        page.close()
+    return [
+        f"{t['name']}: content {t['content']} px wide in a {t['container']} px container"
+        for t in found
+    ]
+
+
 def built_pages() -> list[Path]:
     """The HTML pages of the built book."""
     return sorted(HTML.glob("*.html"))
@@ -148,12 +198,38 @@ def test_the_check_reports_what_it_promises(browser, tmp_path):
     assert "stderr output block" in found
 
 
+def test_the_table_check_finds_tables_wider_than_their_column(browser, tmp_path):
+    cells = "".join(f"<td>value&nbsp;number&nbsp;{i}</td>" for i in range(30))
+    page = tmp_path / "tables.html"
+    page.write_text(
+        "<html><body><article class='bd-article' style='width:600px'>"
+        "<table><caption>Table 1.1: fits</caption><tr><td>1</td><td>2</td></tr></table>"
+        f"<table><caption>Table 1.2: runs past the column</caption><tr>{cells}</tr></table>"
+        "<div style='overflow-x:auto'><table>"
+        f"<caption>Table 1.3: scrolls in its box</caption><tr>{cells}</tr></table></div>"
+        "<div class='full-width' style='width:1200px'><table>"
+        "<caption>Table 1.4: fits the full width</caption><tr><td>1</td></tr></table></div>"
+        "</article></body></html>"
+    )
+    found = wide_tables(browser, page.as_uri())
+    assert [line.split(":")[0] for line in found] == ["Table 1.2", "Table 1.3"], found
+    assert all("px wide in a 600 px container" in line for line in found), found
+
+
 @pytest.mark.parametrize("name", [p.name for p in built_pages()] or ["(no build)"])
 def test_built_page_loads_offline_and_whole(browser, name):
     if not (HTML / "index.html").is_file():
         unavailable(f"no built book in {HTML}: run `make book` first")
     problems = page_problems(browser, (HTML / name).as_uri())
     assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [p.name for p in built_pages()] or ["(no build)"])
+def test_built_page_tables_fit_the_column(browser, name):
+    if not (HTML / "index.html").is_file():
+        unavailable(f"no built book in {HTML}: run `make book` first")
+    wide = "\n".join(wide_tables(browser, (HTML / name).as_uri()))
+    assert not wide, f"{name}, {READER_WINDOW['width']} px window, tables that do not fit:\n{wide}"
 
 
 def test_every_chapter_was_built():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from msa_lib.cli import main
+from msa_lib.data.featureset import FeatureSet
 from msa_lib.extract.generate import tone
 
 WORDS = {1: "a wonderful moving film i loved it", -1: "a dull awful film i hated it"}
@@ -40,6 +43,16 @@ def corpus(tmp_path_factory):
     return clips, table
 
 
+def train_and_score(features: Path, config: Path, model: Path, capsys) -> tuple[dict, dict]:
+    """``msa train`` on ``features``, then ``msa evaluate`` on its test fold: both JSON reports."""
+    rc = main(["train", "--features", str(features), "--config", str(config), "--out", str(model)])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and model.exists()  # a checkpoint (file or folder)
+    rc = main(["evaluate", "--features", str(features), "--model", str(model), "--split", "test"])
+    assert rc == 0
+    return report, json.loads(capsys.readouterr().out)
+
+
 def test_extract_then_train_on_the_merged_set(corpus, tmp_path, capsys):
     clips, table = corpus
     out = tmp_path / "features"
@@ -53,19 +66,29 @@ def test_extract_then_train_on_the_merged_set(corpus, tmp_path, capsys):
     }
     merged = out / "features.h5"
     assert merged.is_file()
+    # the same features with every label negated: the control for "the model learned the labels"
+    fs = FeatureSet.load(merged)
+    flipped = replace(fs, label=-fs.label).save(tmp_path / "flipped.h5")
 
+    # Tiny data: a light dropout, a larger step and the MSE loss let six steps an epoch learn the
+    # labels' scale, not only their order (r alone is reached without learning: on six
+    # validation segments the best-r epoch is often the first, chosen among BatchNorm states).
     config = tmp_path / "train.yaml"
-    config.write_text("train:\n  batch_size: 4\n  max_epochs: 5\n  patience: 5\n")
-    model = tmp_path / "model.pt"
-    rc = main(["train", "--features", str(merged), "--config", str(config), "--out", str(model)])
-    report = json.loads(capsys.readouterr().out)
-    assert rc == 0 and model.is_file()
+    config.write_text(
+        "train:\n  batch_size: 4\n  max_epochs: 5\n  patience: 5\n  lr: 3.0e-3\n"
+        "model:\n  encoder_dropout: 0.1\n  attention_dropout: 0.1\n"
+        "loss:\n  kind: mse\n"
+    )
+    report, scores = train_and_score(merged, config, tmp_path / "model.pt", capsys)
     assert sorted(report["modalities"]) == ["audio", "glove", "text"]
     assert report["epochs"] == 5
-
-    rc = main(["evaluate", "--features", str(merged), "--model", str(model), "--split", "test"])
-    scores = json.loads(capsys.readouterr().out)
-    assert rc == 0 and scores["n"] == 6
+    assert scores["n"] == 6
+    _, control = train_and_score(flipped, config, tmp_path / "flipped.pt", capsys)
+    # Every held-out segment is scored on its label's side of zero, and in the same order, in
+    # both runs. A model that learned nothing from the labels gives nearly the same predictions
+    # whatever they are (same seed, same features): it could pass one run, never both.
+    for run in (scores, control):
+        assert run["acc2_non0"] == 1.0 and run["r"] > 0.8, run
 
 
 def test_modalities_choose_among_the_extracted_ones(corpus, tmp_path, capsys):
