@@ -1,5 +1,9 @@
 """``msa train`` and ``msa evaluate``: train the fusion model on a FeatureSet, score a checkpoint.
 
+A checkpoint is a folder (:mod:`msa_lib.io.checkpoint`: ``config.json``, ``weights.pt``,
+``scaler.pt``); ``--out`` names it (``--out model.pt`` makes a folder of that name). A checkpoint
+already there is replaced; a file, or a folder holding anything else, is refused before training.
+
 Features come from one or more FeatureSet files (several single-modality files are merged by
 segment id) or from a corpus of the data folder; ``--modalities`` chooses among them. Settings
 come from the configuration dataclasses' defaults (the paper's), then ``--config FILE`` (sections
@@ -95,13 +99,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--classes", type=class_count, default=None, help="model.n_classes (multi-task head)"
     )
     p.add_argument("--threads", type=positive_int, default=None, help="train.num_threads")
-    p.add_argument("--out", required=True, help="checkpoint file to write")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="checkpoint folder to write (config.json, weights.pt, scaler.pt); a checkpoint "
+        "there is replaced, any other file or folder is refused",
+    )
     p.add_argument("--history", default=None, help="CSV file for the per-epoch history")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a checkpoint on one split, with bootstrap 95%% CIs")
     _data_args(e)
-    e.add_argument("--model", required=True, help="checkpoint written by msa train")
+    e.add_argument(
+        "--model", required=True, metavar="DIR", help="checkpoint folder written by msa train"
+    )
     e.add_argument("--split", choices=("train", "valid", "test"), default="test")
     e.add_argument("--resamples", type=positive_int, default=2000, help="bootstrap resamples")
     e.set_defaults(func=cmd_evaluate)
@@ -169,8 +181,10 @@ def training_configs(args: argparse.Namespace) -> dict[str, Any]:
 # ----------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, save the checkpoint, print train/valid scores as JSON."""
+    from msa_lib.io.checkpoint import check_target
     from msa_lib.train import evaluate_model, fit
 
+    check_target(args.out)  # refused before hours of training, not after
     configs = training_configs(args)
     train_config = configs["train"]
     fs = load_featureset(args.data_dir, args.corpus, args.features)

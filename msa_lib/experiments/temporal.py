@@ -24,7 +24,7 @@ import pandas as pd
 from msa_lib.config import LossConfig, ModelConfig, TemporalConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
 from msa_lib.evaluate import seed_mean_ci, seed_mean_cis
-from msa_lib.io.atomic import atomic_path
+from msa_lib.io.cache import ResultCache
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.fusion import score_predictions
 from msa_lib.train.grid import run_grid, run_key
@@ -33,16 +33,6 @@ from msa_lib.train.temporal import fit_temporal
 log = logging.getLogger(__name__)
 
 
-# ----------------------------------------------------------------- alignment
-
-
-# ----------------------------------------------------------------- .csd sequences
-
-
-# ----------------------------------------------------------------- the sequence model
-
-
-# ----------------------------------------------------------------- temporal against averaged
 def _temporal_run(
     splits: Mapping[str, FeatureSet],
     modalities: Sequence[str],
@@ -50,11 +40,8 @@ def _temporal_run(
     config: TemporalConfig,
     train_config: TrainConfig,
     loss_config: LossConfig,
-    cache_file: Path | None,
 ) -> dict[str, pd.DataFrame]:
-    """One seed of the temporal model, scored once on every split; reuse or write ``cache_file``."""
-    if cache_file is not None and cache_file.is_file():
-        return pd.read_pickle(cache_file)
+    """One seed of the temporal model, trained and scored once on every split."""
     cfg = dataclasses.replace(train_config, seed=seed)
     trained, history = fit_temporal(
         splits["train"], splits["valid"], modalities, config, cfg, loss_config
@@ -67,7 +54,7 @@ def _temporal_run(
             pd.DataFrame({"segment_id": fs.segment_id, "split": name, "label": fs.label, "pred": p})
         )
     meta = {"model": "temporal", "seed": seed}
-    out = {
+    return {
         "runs": pd.DataFrame(runs).assign(
             **meta,
             best_epoch=trained.best_epoch,
@@ -76,10 +63,21 @@ def _temporal_run(
         ),
         "predictions": pd.concat(preds, ignore_index=True).assign(**meta),
     }
-    if cache_file is not None:
-        with atomic_path(cache_file) as tmp:
-            pd.to_pickle(out, tmp)
-    return out
+
+
+def _cached_temporal_run(
+    cache: ResultCache,
+    key: str,
+    splits: Mapping[str, FeatureSet],
+    modalities: Sequence[str],
+    seed: int,
+    config: TemporalConfig,
+    train_config: TrainConfig,
+    loss_config: LossConfig,
+) -> dict[str, pd.DataFrame]:
+    """:func:`_temporal_run` of one seed, read from ``cache`` when it holds ``key``."""
+    args = (splits, modalities, seed, config, train_config, loss_config)
+    return cache.cached(key, lambda: _temporal_run(*args))
 
 
 def run_temporal(
@@ -95,29 +93,25 @@ def run_temporal(
     """The temporal model for every seed (one torch thread each, ``n_jobs`` side by side).
 
     Returns (runs: one row per seed and split, predictions: one row per seed and segment). With
-    ``cache_dir``, each finished seed is kept under a key of the data, settings and code.
+    ``cache_dir``, each finished seed is kept there (a :class:`~msa_lib.io.cache.ResultCache` of
+    kind ``temporal``) under a key of the data, settings, seed and code.
     """
     for need in ("train", "valid"):
         if need not in splits:
             raise ValueError(f"run_temporal needs a '{need}' split; got {list(splits)}")
     train_config = dataclasses.replace(train_config, num_threads=1)
-    code = code_fingerprint(__name__) if cache_dir is not None else ""
-    jobs = []
-    for seed in seeds:
-        cache = None
-        if cache_dir is not None:
-            key = run_key(splits, modalities, seed, (config, train_config, loss_config), code)
-            cache = Path(cache_dir) / f"temporal-{key}.pkl"
-        jobs.append((seed, cache))
+    cache = ResultCache(cache_dir, "temporal")
+    code = code_fingerprint(__name__) if cache.enabled else ""
     args = (config, train_config, loss_config)
+    jobs = [(run_key(splits, modalities, s, args, code) if cache.enabled else "", s) for s in seeds]
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_temporal_run)(splits, modalities, s, *args, c) for s, c in jobs
+            delayed(_cached_temporal_run)(cache, k, splits, modalities, s, *args) for k, s in jobs
         )
     else:
-        parts = [_temporal_run(splits, modalities, s, *args, c) for s, c in jobs]
+        parts = [_cached_temporal_run(cache, k, splits, modalities, s, *args) for k, s in jobs]
     return (
         pd.concat([p["runs"] for p in parts], ignore_index=True),
         pd.concat([p["predictions"] for p in parts], ignore_index=True),

@@ -2,13 +2,13 @@
 
 Each seed fine-tunes :mod:`msa_lib.train.text`'s recipe, keeps the epoch of highest validation r
 and scores the test fold once; the table holds every seed, their mean and sd with bootstrap
-intervals, and the ensemble of the seeds' predictions. Finished seeds are cached by data,
-settings, seed and code.
+intervals, and the ensemble of the seeds' predictions. Each finished seed (its model, a checkpoint
+folder, and ``scores.json``) is a folder of a :class:`~msa_lib.io.cache.ResultCache` (kind
+``text-finetune``) keyed by data, settings, seed and code.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -20,18 +20,13 @@ import torch
 
 from msa_lib.config import TextFineTuneConfig
 from msa_lib.evaluate import metrics, seed_mean_ci
+from msa_lib.io.cache import ResultCache, cache_key, digest
+from msa_lib.io.jsonio import dumps
 from msa_lib.train.text import FineTunedText, fine_tune_text
 
-# ----------------------------------------------------------------- inputs
-
-
-# ----------------------------------------------------------------- the model users hold
-
-
-# ----------------------------------------------------------------- training
-
-
-# ----------------------------------------------------------------- seeds, cache, results
+CACHE_KIND = "text-finetune"
+MODEL_DIR = "model"  # a seed's checkpoint folder inside its cache folder
+SCORES_FILE = "scores.json"
 TABLE_NAME = "text_finetuned"
 TABLE_METRICS = ("r", "mae", "acc2_non0", "f1_non0", "acc7")
 CI_METRICS = ("r", "mae", "acc2_non0")
@@ -69,39 +64,28 @@ def text_folds(segments: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def data_key(folds: dict[str, pd.DataFrame]) -> str:
     """A hash of the folds' ids, transcripts and labels (the cache's data part)."""
-    import hashlib
-
-    h = hashlib.sha256()
+    parts: list[str | np.ndarray] = []
     for fold, rows in folds.items():
-        h.update(fold.encode())
-        h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
-    return h.hexdigest()[:20]
+        parts += [fold, pd.util.hash_pandas_object(rows, index=False).to_numpy()]
+    return digest(*parts)
 
 
 def run_key(
     folds: dict[str, pd.DataFrame], config: TextFineTuneConfig, seed: int, code: str
 ) -> str:
     """A hash of everything one seed's run depends on: data, settings, seed and code."""
-    import hashlib
-
-    blob = json.dumps([code, data_key(folds), dataclasses.asdict(config), int(seed)])
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+    return cache_key(code, data_key(folds), config, int(seed))
 
 
-def seed_job(
+def train_seed(
     folds: dict[str, pd.DataFrame],
     config: TextFineTuneConfig,
     seed: int,
     trained_on: str,
     out_dir: Path,
 ) -> dict:
-    """Train one seed (one torch thread), score valid and test once, save model + scores in ``out_dir``.
-
-    A finished ``out_dir`` (``scores.json`` present) is reused without training.
-    """
-    done = out_dir / "scores.json"
-    if done.is_file():
-        return json.loads(done.read_text())
+    """Train one seed (one torch thread), score valid and test once; write the model (a checkpoint
+    folder, ``model/``) and the scores (``scores.json``) into ``out_dir``; returns the scores."""
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     tr, va, te = (folds[f] for f in FOLDS)
@@ -111,12 +95,7 @@ def seed_job(
     seconds = time.perf_counter() - t0
     pred = model.predict(te["text"].tolist())
     model.info["test"] = metrics(te["label"].to_numpy(), pred)
-    tmp = out_dir.with_name(out_dir.name + f".tmp{seed}")
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
-    model.save(tmp / "model")
+    model.save(out_dir / MODEL_DIR)
     scores = {
         "seed": int(seed),
         "epoch": model.info["epoch"],
@@ -126,14 +105,35 @@ def seed_job(
         "test_pred": [float(p) for p in pred],
         "history": model.info["history"],
     }
-    (tmp / "scores.json").write_text(json.dumps(scores))
-    if out_dir.exists():  # a concurrent run finished first: keep its result
-        import shutil
+    (out_dir / SCORES_FILE).write_text(dumps(scores) + "\n", encoding="utf-8")
+    return read_scores(out_dir)
 
-        shutil.rmtree(tmp)
-        return json.loads(done.read_text())
-    tmp.rename(out_dir)
-    return scores
+
+def read_scores(folder: Path) -> dict:
+    """A finished seed's ``scores.json`` (an undefined value, null in the file, as NaN)."""
+    scores = json.loads((folder / SCORES_FILE).read_text(encoding="utf-8"))
+    return {k: float("nan") if v is None else v for k, v in scores.items()}
+
+
+def seed_job(
+    cache: ResultCache,
+    folds: dict[str, pd.DataFrame],
+    config: TextFineTuneConfig,
+    seed: int,
+    trained_on: str,
+    code: str,
+) -> dict:
+    """One seed's scores: read from its finished folder in ``cache``, else trained into it."""
+    return cache.cached_folder(
+        run_key(folds, config, seed, code),
+        lambda folder: train_seed(folds, config, seed, trained_on, folder),
+        read_scores,
+    )
+
+
+def _finite(value: float | None) -> float:
+    """``value``, with null or NaN (an undefined validation r) as minus infinity."""
+    return -np.inf if value is None or not np.isfinite(value) else float(value)
 
 
 def scored_row(name: str, labels: np.ndarray, pred: np.ndarray, n_resamples: int) -> dict:
@@ -212,25 +212,22 @@ def run_text_finetune(
         raise ValueError(f"seeds must be distinct and not empty, got {seeds}")
     folds = text_folds(segments)
     trained_on = trained_on_label(source)
-    scratch = None
-    if cache_dir is None:
-        scratch = tempfile.mkdtemp(prefix="msa-text-finetune-")
-        root, code = Path(scratch), ""
-    else:
-        root, code = Path(cache_dir), code_fingerprint(__name__)
-        root.mkdir(parents=True, exist_ok=True)
-    dirs = {s: root / f"text-finetune-{run_key(folds, config, s, code)}" for s in seeds}
+    # without a cache folder, a scratch one holds the seeds' models until the best is loaded
+    scratch = None if cache_dir is not None else tempfile.mkdtemp(prefix="msa-text-finetune-")
+    cache = ResultCache(cache_dir if cache_dir is not None else scratch, CACHE_KIND)
+    code = code_fingerprint(__name__) if cache_dir is not None else ""
     try:
-        jobs = (delayed(seed_job)(folds, config, s, trained_on, dirs[s]) for s in seeds)
+        jobs = (delayed(seed_job)(cache, folds, config, s, trained_on, code) for s in seeds)
         done = Parallel(n_jobs=min(n_jobs, len(seeds)))(jobs)
         labels = folds["test"]["label"].to_numpy(np.float64)
-        preds = {d["seed"]: np.asarray(d["test_pred"]) for d in done}
+        preds = {d["seed"]: np.asarray(d["test_pred"], np.float64) for d in done}
         extra = pd.DataFrame(
             [{k: d[k] for k in ("seed", "val_r", "val_mae", "epoch", "seconds")} for d in done]
         )
         table = results_table(labels, preds, extra, n_resamples)
-        best_seed = max(done, key=lambda d: d["val_r"])["seed"]
-        best = FineTunedText.load(dirs[best_seed] / "model")
+        best_seed = max(done, key=lambda d: _finite(d["val_r"]))["seed"]
+        best_key = run_key(folds, config, best_seed, code)
+        best = FineTunedText.load(cache.path(best_key, folder=True) / MODEL_DIR)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -5,8 +5,9 @@ A long study (a grid of seeds, transfer settings, fine-tuned models) keeps each 
 piece is stored as ``<folder>/<kind>-<key>.pkl`` (a pickled object) or ``<folder>/<kind>-<key>/``
 (a folder of files, such as a saved model), written atomically: a crash leaves no half result, and
 two runs finishing the same key keep one whole copy. ``key`` comes from :func:`cache_key` over the
-data, the settings and the code (:func:`msa_lib.train.codehash.code_fingerprint`), so a change to
-any of them is a new key. A cache with no folder keeps nothing and computes every time.
+data (large arrays through :func:`digest`), the settings and the code
+(:func:`msa_lib.train.codehash.code_fingerprint`), so a change to any of them is a new key. A cache with no
+folder keeps nothing and computes every time.
 
 Pickles run code when they are read: the cache reads only what this library wrote into a folder
 the user chose.
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from msa_lib.io.atomic import atomic_path
 from msa_lib.io.jsonio import dumps
 
@@ -34,6 +37,22 @@ def cache_key(*parts: Any, length: int = 20) -> str:
     return hashlib.sha256(dumps(list(parts), indent=None, sort_keys=True).encode()).hexdigest()[
         :length
     ]
+
+
+def digest(*parts: str | np.ndarray) -> str:
+    """SHA-256 hex of strings and arrays (each array's dtype, shape and bytes): the data part of
+    a :func:`cache_key`, for data too large to spell out as JSON."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, str):
+            h.update(b"s" + part.encode() + b"\0")
+            continue
+        arr = np.ascontiguousarray(part)
+        if arr.dtype == object:
+            raise TypeError("digest: an object array has no stable bytes; convert it first")
+        h.update(f"a{arr.dtype.str}{arr.shape}".encode() + b"\0")
+        h.update(arr.tobytes())
+    return h.hexdigest()
 
 
 class ResultCache:

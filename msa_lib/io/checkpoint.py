@@ -7,8 +7,9 @@ widths, what it was trained on); ``weights.pt`` and ``scaler.pt`` hold tensors o
 with ``torch.load(weights_only=True)``, which runs no code. A kind may keep more files beside them
 (a fine-tuned text model keeps its encoder's own ``save_pretrained`` folder). A checkpoint is
 written into a temporary folder that then replaces the target, so a crash leaves the previous one
-whole. Reading names the folder and what is wrong: not a checkpoint, another kind, a newer format
-version than this code knows, a missing file.
+whole; a folder that is not a checkpoint (a user's folder of other files) is never replaced.
+Reading names the folder and what is wrong: not a checkpoint, another kind, a newer format version
+than this code knows, a missing file or key.
 """
 
 from __future__ import annotations
@@ -48,6 +49,69 @@ class Checkpoint:
     version: int = VERSION
     files: list[str] = field(default_factory=list)
 
+    @property
+    def config_file(self) -> Path:
+        """The folder's ``config.json``."""
+        return self.path / CONFIG_FILE
+
+    def require(self, *keys: str) -> None:
+        """A CheckpointError naming ``config.json`` and the keys of ``keys`` its config lacks."""
+        absent = [k for k in keys if k not in self.config]
+        if absent:
+            raise CheckpointError(
+                f"{self.config_file}: checkpoint config has no key '{absent[0]}' "
+                f"(missing: {absent})"
+            )
+
+    def tensors(self, part: str) -> dict[str, Any]:
+        """The ``weights`` or ``scaler`` tensors; a CheckpointError naming the absent file."""
+        value = {"weights": self.weights, "scaler": self.scaler}[part]
+        if value is None:
+            name = WEIGHTS_FILE if part == "weights" else SCALER_FILE
+            raise CheckpointError(f"{self.path}: checkpoint has no {name}")
+        return value
+
+    def load_into(self, module: Any) -> Any:
+        """``module`` (a torch module) with ``weights.pt`` loaded, strictly; a CheckpointError
+        naming the file when the weights do not fit it."""
+        weights = self.tensors("weights")
+        try:
+            module.load_state_dict(weights)
+        except (RuntimeError, TypeError, AttributeError, KeyError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(
+                f"{self.path / WEIGHTS_FILE}: does not fit the model ({first})"
+            ) from exc
+        return module
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder whose ``config.json`` says it is a checkpoint (any kind)."""
+    cfg = Path(path) / CONFIG_FILE
+    try:
+        blob = json.loads(cfg.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(blob, dict) and blob.get("format") == FORMAT
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """``path`` if a checkpoint may be written there: nothing there, an empty folder, or a
+    checkpoint (replaced); a file or a folder of other things is a CheckpointError."""
+    path = Path(path)
+    if path.is_dir():
+        if any(path.iterdir()) and not is_checkpoint(path):
+            raise CheckpointError(
+                f"{path}: a folder that is not a checkpoint is there (no {FORMAT} "
+                f"{CONFIG_FILE}); it is not replaced: choose a new or empty folder"
+            )
+    elif path.exists():
+        raise CheckpointError(
+            f"{path}: exists and is not a folder; a checkpoint is a folder (config.json, "
+            "weights.pt, ...): remove the file or choose another path"
+        )
+    return path
+
 
 def save_checkpoint(
     path: str | os.PathLike,
@@ -57,12 +121,11 @@ def save_checkpoint(
     scaler: Mapping[str, Any] | None = None,
     extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a checkpoint folder at ``path`` (replacing one there); ``extra(folder)`` adds files."""
+    """Write a checkpoint folder at ``path`` (replacing a checkpoint there, see
+    :func:`check_target`); ``extra(folder)`` adds files."""
     import torch
 
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise CheckpointError(f"{path}: exists and is not a folder; a checkpoint is a folder")
+    path = check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=path.name + ".", dir=path.parent))
     try:
@@ -137,7 +200,9 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> Checkpo
         try:
             tensors[name] = torch.load(f, map_location="cpu", weights_only=True)
         except Exception as exc:  # a damaged or foreign file: torch raises many kinds
-            raise CheckpointError(f"{f}: cannot be read as tensors ({exc})") from exc
+            raise CheckpointError(f"{f}: cannot be read as tensors ({_first_line(exc)})") from exc
+        if not isinstance(tensors[name], dict):
+            raise CheckpointError(f"{f}: holds a {type(tensors[name]).__name__}, not a mapping")
     return Checkpoint(
         path,
         blob_kind,
@@ -147,3 +212,10 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> Checkpo
         version,
         sorted(p.name for p in path.iterdir()),
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's type and the first sentence of its message (torch's run to paragraphs)."""
+    text = str(exc).strip()
+    first = text.split(". ")[0].splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -1,10 +1,13 @@
 """Model bundles: the folder ``msa predict`` loads (manifest, fine-tuned text model, fusion model).
 
-- ``manifest.json``: what each part is, what it was trained on (and whether that data was real
-  or synthetic), its input widths and extractor settings, and why a modality has no part;
-- ``text/``: a fine-tuned text regressor (:class:`msa_lib.train.text.FineTunedText`);
-- ``fusion/model.pt``: optionally, a fusion model (:class:`msa_lib.train.fusion.TrainedModel`)
-  over the features of this project's extractors (face geometry, librosa, text vectors).
+- ``manifest.json``: the bundle's index: what each part is and the folder that holds it, what it
+  was trained on (and whether that data was real or synthetic), its input widths and extractor
+  settings, and why a modality has no part;
+- ``text/``: a fine-tuned text regressor (:class:`msa_lib.train.text.FineTunedText`), a
+  checkpoint folder (:mod:`msa_lib.io.checkpoint`, kind ``text``);
+- ``fusion/``: optionally, a fusion model (:class:`msa_lib.train.fusion.TrainedModel`, a
+  checkpoint folder of kind ``fusion``) over the features of this project's extractors (face
+  geometry, librosa, text vectors).
 
 :func:`train_bundle` makes the book's default bundle from a data folder.
 """
@@ -27,22 +30,13 @@ from msa_lib.io.jsonio import dumps, jsonable
 
 log = logging.getLogger(__name__)
 
-
 BUNDLE_FORMAT = "msa-predict-bundle"
-
-
+# 2: every part is a checkpoint folder (1 kept the fusion model as one file, fusion/model.pt)
+BUNDLE_VERSION = 2
 MANIFEST = "manifest.json"
-
-
 TEXT_DIR = "text"
-
-
-FUSION_FILE = "fusion/model.pt"
-
-
+FUSION_DIR = "fusion"
 MODALITIES = ("text", "audio", "visual")
-
-
 MAKE_HINT = "`make book` builds one there (chapter 8), or pass --model DIR"
 
 
@@ -83,7 +77,7 @@ def _part_text(model) -> dict:
 def _part_fusion(model, extractor_settings: Mapping[str, Any] | None) -> dict:
     """The manifest entry of a fusion model: modalities, widths, extractor settings."""
     return {
-        "path": FUSION_FILE,
+        "path": FUSION_DIR,
         "kind": "fusion model (encoders, cross-modal attention, MLP; paper §4.2)",
         "modalities": list(model.modalities),
         "dims": {m: int(d) for m, d in model.dims.items()},
@@ -132,7 +126,7 @@ def build_model_bundle(
     sources = {p["data_source"] for p in parts.values()}
     manifest = {
         "format": BUNDLE_FORMAT,
-        "version": 1,
+        "version": BUNDLE_VERSION,
         "created": dt.datetime.now().isoformat(timespec="seconds"),
         "data_source": "synthetic" if "synthetic" in sources else "real",
         "parts": parts,
@@ -151,7 +145,7 @@ def build_model_bundle(
         if text_model is not None:
             text_model.save(tmp / TEXT_DIR)
         if fusion_model is not None:
-            fusion_model.save(tmp / FUSION_FILE)
+            fusion_model.save(tmp / FUSION_DIR)
         (tmp / MANIFEST).write_text(dumps(manifest) + "\n", encoding="utf-8")
         old = out.with_name(out.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -179,6 +173,19 @@ def read_manifest(path: str | os.PathLike) -> dict:
         raise BundleError(f"{mf}: not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{mf}: not a model bundle manifest (format is not '{BUNDLE_FORMAT}')")
+    version = manifest.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise BundleError(f"{mf}: bundle format version {version!r} is not valid")
+    if version > BUNDLE_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {version}; this code reads version {BUNDLE_VERSION} "
+            "(a newer msa-lib wrote it)"
+        )
+    if version < BUNDLE_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {version}, written by an older msa-lib (its parts "
+            f"are not checkpoint folders); {MAKE_HINT}"
+        )
     if not manifest.get("parts"):
         raise BundleError(f"{mf}: the bundle has no parts")
     return manifest
@@ -220,7 +227,7 @@ class Bundle:
             from msa_lib.train.fusion import TrainedModel
 
             try:
-                fusion = TrainedModel.load(path / parts["fusion"].get("path", FUSION_FILE))
+                fusion = TrainedModel.load(path / parts["fusion"].get("path", FUSION_DIR))
             except (OSError, ValueError) as exc:
                 raise BundleError(f"{path}: fusion part cannot be loaded ({exc})") from exc
         return cls(path, manifest, text, fusion)

@@ -32,7 +32,13 @@ from sklearn.metrics import mean_absolute_error
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig, config_from_dict
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics, pearson
-from msa_lib.io.atomic import atomic_path
+from msa_lib.io.checkpoint import (
+    SCALER_FILE,
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from msa_lib.losses import CLASS_SCHEMES, compute_loss
 from msa_lib.models.fusion import FusionModel, FusionOutput
 from msa_lib.train.inputs import (
@@ -49,16 +55,14 @@ from msa_lib.train.loop import LoopResult, predict_batches, train_loop
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "msa-fusion-model"
+CHECKPOINT_KIND = "fusion"
+# what a fusion checkpoint's config.json holds (weights.pt: the state dict; scaler.pt: the scaler)
 CHECKPOINT_KEYS = (
-    "format",
-    "state_dict",
-    "dims",
     "modalities",
+    "dims",
     "model_config",
     "train_config",
     "loss_config",
-    "scaler",
     "best_epoch",
     "best_valid_r",
     "input_counts",
@@ -89,84 +93,110 @@ class TrainedModel:
         return predict(self, fs)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write configs, scaler and weights to one checkpoint file, atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        blob = {
-            "format": CHECKPOINT_FORMAT,
-            "state_dict": self.model.state_dict(),
+        """Write a checkpoint folder (:mod:`msa_lib.io.checkpoint`, kind ``fusion``): configs,
+        modalities, widths and selection in ``config.json``, ``weights.pt``, ``scaler.pt``."""
+        config = {
+            "modalities": list(self.modalities),
             "dims": self.dims,
-            "modalities": self.modalities,
-            "model_config": dataclasses.asdict(self.model_config),
-            "train_config": dataclasses.asdict(self.train_config),
-            "loss_config": dataclasses.asdict(self.loss_config),
-            "scaler": self.scaler.state(),
-            "best_epoch": self.best_epoch,
-            "best_valid_r": self.best_valid_r,
+            "model_config": self.model_config,
+            "train_config": self.train_config,
+            "loss_config": self.loss_config,
+            "best_epoch": int(self.best_epoch),
+            "best_valid_r": float(self.best_valid_r),
             "input_counts": self.input_counts,
         }
-        with atomic_path(path) as tmp:
-            torch.save(blob, tmp)
-        return path
+        weights, scaler = self.model.state_dict(), self.scaler.state()
+        return save_checkpoint(path, CHECKPOINT_KIND, config, weights, scaler)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrainedModel:
-        """Read a checkpoint written by :meth:`save`; any defect is one ValueError naming file and key."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: model checkpoint not found")
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch's own message runs to a paragraph: keep its first sentence
-            first = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() else ""
-            raise ValueError(
-                f"{path}: not a readable model checkpoint ({type(exc).__name__}: {first})"
-            ) from exc
-        if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"{path}: not an msa fusion-model checkpoint (no format '{CHECKPOINT_FORMAT}')"
-            )
-        absent = [k for k in CHECKPOINT_KEYS if k not in blob]
-        if absent:
-            raise ValueError(f"{path}: checkpoint has no key '{absent[0]}' (missing: {absent})")
-        return _from_blob(path, blob)
+        """Read a folder written by :meth:`save`; any defect is one CheckpointError (a ValueError)
+        or ConfigError naming the file and the key."""
+        ck = load_checkpoint(path, CHECKPOINT_KIND)
+        ck.require(*CHECKPOINT_KEYS)
+        return _from_checkpoint(ck)
 
 
-def _from_blob(path: Path, blob: Mapping) -> TrainedModel:
-    """Build the model from a checkpoint's contents; errors name the file and the key."""
-    mods = list(blob["modalities"])
-    lacking = [m for m in mods if m not in blob["dims"]]
+def checkpoint_modalities(ck: Checkpoint) -> list[str]:
+    """The checkpoint's ``modalities`` (a non-empty list of names), or a CheckpointError."""
+    mods = ck.config["modalities"]
+    if not (isinstance(mods, list) and mods and all(isinstance(m, str) for m in mods)):
+        raise CheckpointError(
+            f"{ck.config_file}: checkpoint key 'modalities' must be a list of names, got {mods!r}"
+        )
+    return mods
+
+
+def checkpoint_widths(ck: Checkpoint, key: str, modalities: Sequence[str]) -> dict[str, int]:
+    """``config[key]``: a positive integer per modality, or a CheckpointError naming the key."""
+    table = ck.config[key]
+    lacking = [m for m in modalities if not isinstance(table, dict) or m not in table]
     if lacking:
-        raise ValueError(f"{path}: checkpoint key 'dims' has no entry for modality {lacking}")
+        raise CheckpointError(
+            f"{ck.config_file}: checkpoint key '{key}' has no entry for modality {lacking}"
+        )
+    bad = {m: table[m] for m in modalities if not int_at_least(table[m], 1)}
+    if bad:
+        raise CheckpointError(
+            f"{ck.config_file}: checkpoint key '{key}' holds non-positive or non-integer widths "
+            f"{bad}"
+        )
+    return {m: int(table[m]) for m in modalities}
+
+
+def int_at_least(value: object, least: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) of at least ``least``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def checkpoint_scaler(ck: Checkpoint, widths: Mapping[str, int]) -> Standardizer:
+    """The standardiser in ``scaler.pt``, checked against the model's input width per modality."""
+    state, where = ck.tensors("scaler"), ck.path / SCALER_FILE
     for part in ("mean", "std"):
-        table = blob["scaler"].get(part) if isinstance(blob["scaler"], Mapping) else None
-        lacking = mods if table is None else [m for m in mods if m not in table]
+        table = state.get(part)
+        lacking = [m for m in widths if not isinstance(table, Mapping) or m not in table]
         if lacking:
-            raise ValueError(
-                f"{path}: checkpoint key 'scaler.{part}' has no entry for modality {lacking}"
+            raise CheckpointError(f"{where}: no '{part}' entry for modality {lacking}")
+        wrong = {
+            m: tuple(getattr(table[m], "shape", ()))
+            for m, d in widths.items()
+            if not isinstance(table[m], torch.Tensor) or table[m].shape != (d,)
+        }
+        if wrong:
+            raise CheckpointError(
+                f"{where}: '{part}' does not fit the input widths {dict(widths)} (shapes {wrong})"
             )
-    model_config = config_from_dict(ModelConfig, blob["model_config"], f"{path} [model_config]")
-    train_config = config_from_dict(TrainConfig, blob["train_config"], f"{path} [train_config]")
-    loss_config = config_from_dict(LossConfig, blob["loss_config"], f"{path} [loss_config]")
-    model = FusionModel({m: int(blob["dims"][m]) for m in mods}, model_config)
-    try:
-        model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, TypeError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ValueError(
-            f"{path}: checkpoint key 'state_dict' does not fit the model ({first})"
-        ) from exc
-    model.eval()
+    return Standardizer.from_state(state)
+
+
+def _from_checkpoint(ck: Checkpoint) -> TrainedModel:
+    """Build the model from a checkpoint's contents; errors name the file and the key."""
+    mods = checkpoint_modalities(ck)
+    dims = checkpoint_widths(ck, "dims", mods)
+    scaler = checkpoint_scaler(ck, dims)
+    where, cfg = ck.config_file, ck.config
+    model_config = config_from_dict(ModelConfig, cfg["model_config"], f"{where} [model_config]")
+    train_config = config_from_dict(TrainConfig, cfg["train_config"], f"{where} [train_config]")
+    loss_config = config_from_dict(LossConfig, cfg["loss_config"], f"{where} [loss_config]")
+    best_epoch, best_r, counts = cfg["best_epoch"], cfg["best_valid_r"], cfg["input_counts"]
+    if not int_at_least(best_epoch, 0) or not isinstance(best_r, (int, float, type(None))):
+        raise CheckpointError(
+            f"{where}: checkpoint keys 'best_epoch' (an integer) and 'best_valid_r' (a number or "
+            f"null) hold {best_epoch!r} and {best_r!r}"
+        )
+    if not isinstance(counts, dict):
+        raise CheckpointError(f"{where}: checkpoint key 'input_counts' is not a mapping")
+    model = ck.load_into(FusionModel(dims, model_config)).eval()
     return TrainedModel(
         model=model,
-        scaler=Standardizer.from_state(blob["scaler"]),
+        scaler=scaler,
         modalities=mods,
         model_config=model_config,
         train_config=train_config,
         loss_config=loss_config,
-        best_epoch=int(blob["best_epoch"]),
-        best_valid_r=float(blob["best_valid_r"]),
-        input_counts=dict(blob["input_counts"]),
+        best_epoch=best_epoch,
+        best_valid_r=float("nan") if best_r is None else float(best_r),  # NaN is null in JSON
+        input_counts=counts,
     )
 
 

@@ -1,28 +1,25 @@
 """Many runs: every modality subset x seed, trained, selected and scored; resumable through a cache.
 
-Each finished run can be stored under a key computed from everything it depends on: the data,
-the modalities, the seed, the configs and the source of every ``msa_lib`` module this one imports,
-directly or not (:func:`msa_lib.train.codehash.code_fingerprint`). An interrupted grid resumes
-from whole runs; an edit to the code it runs starts afresh.
+Each finished run can be stored in a :class:`~msa_lib.io.cache.ResultCache` (kind ``run``) under a
+key computed from everything it depends on: the data, the modalities, the seed, the configs and
+the source of every ``msa_lib`` module this one imports, directly or not
+(:func:`msa_lib.train.codehash.code_fingerprint`). An interrupted grid resumes from whole runs; an
+edit to the code it runs starts afresh.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.io.atomic import atomic_path
+from msa_lib.io.cache import ResultCache, cache_key, digest
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.ensemble import fit_seeds
 from msa_lib.train.fusion import TrainedModel, fit, predict, score_predictions
@@ -53,6 +50,14 @@ def grid_code() -> str:
     return code_fingerprint(__name__)
 
 
+def data_digest(splits: Mapping[str, FeatureSet], modalities: Sequence[str]) -> str:
+    """A hash of what a run reads: each split's name, segment ids, labels and modality features."""
+    parts = []
+    for name, fs in splits.items():
+        parts += [name, fs.segment_id.astype("U"), fs.label, *(fs.features[m] for m in modalities)]
+    return digest(*parts)
+
+
 def run_key(
     splits: Mapping[str, FeatureSet],
     modalities: Sequence[str],
@@ -61,16 +66,13 @@ def run_key(
     code: str | None = None,
 ) -> str:
     """A hash of everything a run depends on: data, modalities, seed, configs and the code."""
-    h = hashlib.sha256()
-    h.update((code if code is not None else grid_code()).encode())
-    h.update(
-        json.dumps([list(modalities), seed, [dataclasses.asdict(c) for c in configs]]).encode()
+    return cache_key(
+        code if code is not None else grid_code(),
+        list(modalities),
+        int(seed),
+        list(configs),
+        data_digest(splits, modalities),
     )
-    for name, fs in splits.items():
-        h.update(name.encode())
-        for arr in (fs.segment_id.astype("U"), fs.label, *(fs.features[m] for m in modalities)):
-            h.update(np.ascontiguousarray(arr).tobytes())
-    return h.hexdigest()[:20]
 
 
 def _seed_runs(
@@ -81,32 +83,25 @@ def _seed_runs(
     model_config: ModelConfig,
     train_config: TrainConfig,
     loss_config: LossConfig,
-    cache_files: Sequence[Path | None],
+    cache: ResultCache,
+    keys: Sequence[str],
 ) -> list[dict[str, pd.DataFrame]]:
     """Seeds of one subset: cached runs read back, one other trained alone, more as an ensemble."""
     parts: dict[int, dict[str, pd.DataFrame]] = {}
     todo = []
-    for seed, cache in zip(seeds, cache_files, strict=True):
-        if cache is not None and cache.is_file():
-            parts[seed] = pd.read_pickle(cache)
+    for seed, key in zip(seeds, keys, strict=True):
+        if key in cache:
+            parts[seed] = cache.load(key)
         else:
-            todo.append((seed, cache))
+            todo.append((seed, key))
     args, to_train = (model_config, train_config, loss_config), [s for s, _ in todo]
     if len(to_train) > 1:
         trained = _train_and_score_seeds(splits, subset, modalities, to_train, *args)
     else:  # one seed (or none) trains as a separate run
         trained = [_train_and_score(splits, subset, modalities, s, *args) for s in to_train]
-    for (seed, cache), result in zip(todo, trained, strict=True):
-        _store(result, cache)
-        parts[seed] = result
+    for (seed, key), result in zip(todo, trained, strict=True):
+        parts[seed] = cache.store(key, result)
     return [parts[s] for s in seeds]
-
-
-def _store(result: dict[str, pd.DataFrame], cache_file: Path | None) -> None:
-    """Write one run's results to its cache file, atomically (a grid resumes from whole runs)."""
-    if cache_file is not None:
-        with atomic_path(cache_file) as tmp:
-            pd.to_pickle(result, tmp)
 
 
 def _scored(
@@ -200,8 +195,9 @@ def run_grid(
     With ``n_jobs > 1`` jobs (a subset's ensemble, or one run) go to that many worker processes
     (joblib), one torch thread each: this model's small matrices gain little from threads, much
     from running side by side. Results do not depend on ``n_jobs`` (each run seeds itself; one
-    thread per run). With ``cache_dir``, each finished run is stored there under :func:`run_key`,
-    so an interrupted grid resumes where it stopped.
+    thread per run). With ``cache_dir``, each finished run is stored there (a
+    :class:`~msa_lib.io.cache.ResultCache` of kind ``run``) under :func:`run_key`, so an
+    interrupted grid resumes where it stopped.
     """
     for need in ("train", "valid"):
         if need not in splits:
@@ -209,17 +205,16 @@ def run_grid(
     if n_jobs > 1 or train_config.num_threads is None:
         train_config = dataclasses.replace(train_config, num_threads=1)
     args = (model_config, train_config, loss_config)
-    code = grid_code() if cache_dir is not None else ""
+    cache = ResultCache(cache_dir, "run")
+    code = grid_code() if cache.enabled else ""
 
-    def cache_file(m: Sequence[str], seed: int) -> Path | None:
-        if cache_dir is None:
-            return None
-        return Path(cache_dir) / f"run-{run_key(splits, m, seed, args, code)}.pkl"
+    def key_of(m: Sequence[str], seed: int) -> str:
+        return run_key(splits, m, seed, args, code) if cache.enabled else ""
 
     # a job: a subset's seeds trained together (``ensemble``), else one seed of it
     groups = [list(seeds)] if ensemble and len(seeds) > 1 else [[seed] for seed in seeds]
     jobs = [
-        (splits, s, tuple(m), g, *args, [cache_file(m, seed) for seed in g])
+        (splits, s, tuple(m), g, *args, cache, [key_of(m, seed) for seed in g])
         for s, m in subsets.items()
         for g in groups
     ]

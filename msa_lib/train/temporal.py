@@ -2,25 +2,35 @@
 
 :func:`fit_temporal` runs the generic loop (:func:`msa_lib.train.loop.train_loop`) on aligned
 features (:mod:`msa_lib.data.align`) with the same input rules as the fusion model (training-split
-standardiser, missing modalities at the training mean); :class:`TrainedTemporal` predicts.
+standardiser, missing modalities at the training mean); :class:`TrainedTemporal` predicts, and
+saves and loads as a checkpoint folder (:mod:`msa_lib.io.checkpoint`, kind ``temporal``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from msa_lib.config import LossConfig, TemporalConfig, TrainConfig
+from msa_lib.config import LossConfig, TemporalConfig, TrainConfig, config_from_dict
 from msa_lib.data.align import frame_width
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics
+from msa_lib.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from msa_lib.losses import compute_loss
 from msa_lib.models.temporal import TemporalModel
+from msa_lib.train.fusion import (
+    checkpoint_modalities,
+    checkpoint_scaler,
+    checkpoint_widths,
+    int_at_least,
+)
 from msa_lib.train.inputs import (
     Standardizer,
     TrainInputError,
@@ -30,6 +40,10 @@ from msa_lib.train.inputs import (
     split_inputs,
 )
 from msa_lib.train.loop import predict_batches, train_loop
+
+CHECKPOINT_KIND = "temporal"
+# what a temporal checkpoint's config.json holds (weights.pt: the state dict; scaler.pt: the scaler)
+CHECKPOINT_KEYS = ("modalities", "widths", "steps", "config", "best_epoch", "best_valid_r")
 
 
 @dataclass
@@ -51,6 +65,42 @@ class TrainedTemporal:
         x, cols = input_tensor(self.scaler, fs, self.modalities)
         out = predict_batches(self.model, x, lambda m, xb: m(split_inputs(xb, cols)))
         return out.score.numpy().astype(np.float64)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a checkpoint folder (kind ``temporal``): modalities, frame widths, steps and
+        settings in ``config.json``, ``weights.pt``, ``scaler.pt``."""
+        config = {
+            "modalities": list(self.modalities),
+            "widths": dict(self.model.widths),
+            "steps": int(self.model.steps),
+            "config": self.config,
+            "best_epoch": int(self.best_epoch),
+            "best_valid_r": float(self.best_valid_r),
+        }
+        weights, scaler = self.model.state_dict(), self.scaler.state()
+        return save_checkpoint(path, CHECKPOINT_KIND, config, weights, scaler)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainedTemporal:
+        """Read a folder written by :meth:`save`; errors name the file and the key."""
+        ck = load_checkpoint(path, CHECKPOINT_KIND)
+        ck.require(*CHECKPOINT_KEYS)
+        where, cfg = ck.config_file, ck.config
+        mods = checkpoint_modalities(ck)
+        widths = checkpoint_widths(ck, "widths", mods)
+        steps, best_epoch, best_r = cfg["steps"], cfg["best_epoch"], cfg["best_valid_r"]
+        if not (int_at_least(steps, 1) and int_at_least(best_epoch, 0)) or not isinstance(
+            best_r, (int, float, type(None))
+        ):
+            raise CheckpointError(
+                f"{where}: checkpoint keys 'steps' (an integer >= 1), 'best_epoch' (>= 0) and "
+                f"'best_valid_r' (a number or null) hold {steps!r}, {best_epoch!r}, {best_r!r}"
+            )
+        scaler = checkpoint_scaler(ck, {m: steps * w for m, w in widths.items()})
+        config = config_from_dict(TemporalConfig, cfg["config"], f"{where} [config]")
+        model = ck.load_into(TemporalModel(widths, steps, config)).eval()
+        best = float("nan") if best_r is None else float(best_r)  # NaN is null in JSON
+        return cls(model, scaler, mods, config, best_epoch, best)
 
 
 def fit_temporal(

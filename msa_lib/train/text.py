@@ -14,8 +14,7 @@ across groups), so little padding is computed. :class:`FineTunedText` is the mod
 from __future__ import annotations
 
 import copy
-import dataclasses
-import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,21 +24,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from msa_lib.config import TextFineTuneConfig
+from msa_lib.config import TextFineTuneConfig, config_from_dict
 from msa_lib.evaluate import metrics
 from msa_lib.extract.features.text import resolve_model
+from msa_lib.io.checkpoint import WEIGHTS_FILE, CheckpointError, load_checkpoint, save_checkpoint
 from msa_lib.models.text import TextRegressor
 
 SCORE_RANGE = (-3.0, 3.0)
-
-
-HEAD_FILE = "head.pt"
-
-
-INFO_FILE = "info.json"
-
-
-ENCODER_DIR = "encoder"
+CHECKPOINT_KIND = "text"
+ENCODER_DIR = "encoder"  # the encoder's and tokenizer's own save_pretrained folder
 
 
 def check_texts(texts: Sequence[str], what: str = "texts") -> list[str]:
@@ -113,64 +106,61 @@ class FineTunedText:
                 out[idx] = self.model(input_ids, mask).double().numpy()
         return np.clip(out, *SCORE_RANGE)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the folder: ``encoder/`` (model + tokenizer), ``head.pt``, ``info.json``."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.model.encoder.save_pretrained(path / ENCODER_DIR)
-        self.tokenizer.save_pretrained(path / ENCODER_DIR)
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a checkpoint folder (:mod:`msa_lib.io.checkpoint`, kind ``text``): settings and
+        ``info`` in ``config.json``, the head in ``weights.pt``, ``encoder/`` (model + tokenizer,
+        their own ``save_pretrained`` folder)."""
+
+        def encoder(folder: Path) -> None:
+            self.model.encoder.save_pretrained(folder / ENCODER_DIR)
+            self.tokenizer.save_pretrained(folder / ENCODER_DIR)
+
         head = {k: v for k, v in self.model.state_dict().items() if not k.startswith("encoder.")}
-        torch.save(head, path / HEAD_FILE)
-        blob = {"info": self.info, "config": dataclasses.asdict(self.config)}
-        (path / INFO_FILE).write_text(json.dumps(blob, indent=2, default=_json_default))
-        return path
+        config = {"config": self.config, "info": self.info}
+        return save_checkpoint(path, CHECKPOINT_KIND, config, weights=head, extra=encoder)
 
     @classmethod
-    def load(cls, path: str | Path) -> FineTunedText:
-        """The model saved in ``path``; a FileNotFoundError names the folder and what is missing."""
+    def load(cls, path: str | os.PathLike) -> FineTunedText:
+        """The model saved in ``path``; a CheckpointError (a ValueError) or ConfigError names the
+        folder and what is missing or wrong."""
         from transformers import AutoModel, AutoTokenizer
 
-        path = Path(path)
-        if not path.is_dir():
-            raise FileNotFoundError(f"fine-tuned text model folder {path} does not exist")
-        need = [ENCODER_DIR + "/config.json", HEAD_FILE, INFO_FILE]
-        missing = [n for n in need if not (path / n).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"fine-tuned text model folder {path} is incomplete: missing {', '.join(missing)}"
+        ck = load_checkpoint(path, CHECKPOINT_KIND)
+        ck.require("config", "info")
+        config = config_from_dict(
+            TextFineTuneConfig, ck.config["config"], f"{ck.config_file} [config]"
+        )
+        info = ck.config["info"]
+        if not isinstance(info, dict):
+            raise CheckpointError(f"{ck.config_file}: checkpoint key 'info' is not a mapping")
+        head = ck.tensors("weights")
+        enc = ck.path / ENCODER_DIR
+        if not (enc / "config.json").is_file():
+            raise CheckpointError(
+                f"{ck.path}: checkpoint has no {ENCODER_DIR}/config.json (the encoder's folder)"
             )
         try:
-            blob = json.loads((path / INFO_FILE).read_text())
-            config = TextFineTuneConfig(**blob["config"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{path / INFO_FILE} is not a fine-tuned text model's info ({exc})"
-            ) from exc
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path / ENCODER_DIR)
-            encoder = AutoModel.from_pretrained(path / ENCODER_DIR)
+            tokenizer = AutoTokenizer.from_pretrained(enc)
+            encoder = AutoModel.from_pretrained(enc)
         except (OSError, ValueError) as exc:
-            raise FileNotFoundError(
-                f"fine-tuned text model folder {path}: {ENCODER_DIR}/ cannot be loaded ({exc})"
-            ) from exc
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"{enc}: the encoder cannot be loaded ({first})") from exc
         model = TextRegressor(encoder, config.head_hidden, config.dropout)
-        head = torch.load(path / HEAD_FILE, map_location="cpu", weights_only=True)
+        own = [k for k in model.state_dict() if not k.startswith("encoder.")]
+        absent, foreign = [k for k in own if k not in head], [k for k in head if k not in own]
+        if absent or foreign:
+            raise CheckpointError(
+                f"{ck.path / WEIGHTS_FILE}: does not fit the model's head (missing {absent}, "
+                f"unexpected {foreign})"
+            )
         try:
             model.load_state_dict(head, strict=False)
-            bad = [k for k in model.state_dict() if not k.startswith("encoder.") and k not in head]
-            if bad:
-                raise RuntimeError(f"missing {bad}")
-        except RuntimeError as exc:
-            raise ValueError(
-                f"{path / HEAD_FILE} does not fit the model in {path} ({exc})"
+        except RuntimeError as exc:  # a shape that does not fit
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(
+                f"{ck.path / WEIGHTS_FILE}: does not fit the model's head ({first})"
             ) from exc
-        return cls(model, tokenizer, config, blob["info"])
-
-
-def _json_default(o: object):
-    if isinstance(o, np.generic):
-        return o.item()
-    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+        return cls(model, tokenizer, config, info)
 
 
 def load_base(config: TextFineTuneConfig, seed: int) -> tuple[TextRegressor, object]:

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from msa_lib.cli import main
 from tests.train.problem import make_problem
@@ -129,19 +128,41 @@ def test_a_full_training_config_file_with_flags_on_top(files, tmp_path, capsys):
     assert "unknown section(s) ['optimiser']" in capsys.readouterr().err
 
 
-def test_evaluate_checkpoint_missing_a_key(files, tmp_path, capsys):
+def test_evaluate_checkpoint_missing_a_file(files, tmp_path, capsys):
     ckpt = tmp_path / "m.pt"
     assert main(["train", "--features", str(files["merged"]), *FAST, "--out", str(ckpt)]) == 0
     capsys.readouterr()
-    blob = torch.load(ckpt, weights_only=True)
-    del blob["scaler"]
-    torch.save(blob, ckpt)
+    (ckpt / "scaler.pt").unlink()
     assert main(["evaluate", "--features", str(files["merged"]), "--model", str(ckpt)]) == 2
     err = capsys.readouterr().err
-    assert (
-        err.strip()
-        == f"msa evaluate: error: {ckpt}: checkpoint has no key 'scaler' (missing: ['scaler'])"
-    )
+    assert err.strip() == f"msa evaluate: error: {ckpt}: checkpoint has no scaler.pt"
+
+
+def test_out_is_a_checkpoint_folder_replaced_but_nothing_else(files, tmp_path, capsys):
+    ckpt = tmp_path / "model.pt"  # a file-like name makes a folder of that name
+    train = ["train", "--features", str(files["merged"]), *FAST]
+    assert main([*train, "--out", str(ckpt)]) == 0
+    assert strict_json(capsys.readouterr().out)["checkpoint"] == str(ckpt)
+    assert sorted(p.name for p in ckpt.iterdir()) == ["config.json", "scaler.pt", "weights.pt"]
+    # training again into a checkpoint replaces it (here: one modality instead of three)
+    assert main([*train, "--modalities", "text", "--out", str(ckpt)]) == 0
+    capsys.readouterr()
+    assert json.loads((ckpt / "config.json").read_text())["config"]["modalities"] == ["text"]
+    # a file (such as an old single-file checkpoint) or a folder of other things: refused
+    # before training
+    (tmp_path / "old.pt").write_bytes(b"a single-file checkpoint")
+    mine = tmp_path / "results"
+    mine.mkdir()
+    (mine / "table.csv").write_text("a,b\n")
+    for target, reason in ((tmp_path / "old.pt", "exists and is not a folder"),
+                           (mine, "a folder that is not a checkpoint")):  # fmt: skip
+        assert main([*train, "--max-epochs", "1000", "--out", str(target)]) == 2
+        assert f"msa train: error: {target}: {reason}" in last_line(capsys.readouterr().err)
+    assert (tmp_path / "old.pt").read_bytes() == b"a single-file checkpoint"
+    assert sorted(p.name for p in mine.iterdir()) == ["table.csv"]
+    # evaluate names the problem with a path that is not a checkpoint folder
+    assert main(["evaluate", "--features", str(files["merged"]), "--model", str(mine)]) == 2
+    assert "results: not a checkpoint (no config.json)" in last_line(capsys.readouterr().err)
 
 
 def test_constant_labels_are_a_clear_error(tmp_path, capsys):

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+import msa_lib.experiments.temporal as temporal_mod
 from msa_lib.config import ConfigError, ModelConfig, TrainConfig
 from msa_lib.data.align import (
     adaptive_pool,
@@ -17,7 +18,6 @@ from msa_lib.data.csd import write_csd
 from msa_lib.data.featureset import FeatureSetError
 from msa_lib.data.folder import DataFolder
 from msa_lib.data.splits import fold_splits
-from msa_lib.evaluate import pearson
 from msa_lib.experiments.temporal import (
     TemporalConfig,
     compare_temporal,
@@ -26,8 +26,6 @@ from msa_lib.experiments.temporal import (
     trend_task,
 )
 from msa_lib.models.temporal import TemporalModel
-from msa_lib.train import fit, predict
-from msa_lib.train.temporal import fit_temporal
 
 
 def test_adaptive_pool_of_a_known_sequence():
@@ -152,24 +150,7 @@ def test_model_shapes_and_attention_pooling(architecture):
         TemporalConfig(architecture="gru")
 
 
-def test_temporal_model_reads_order_the_average_cannot():
-    # only the drift of the frames carries the label: the averaged model is blind to it
-    fs = trend_task(n=300, steps=10, noise=0.7, seed=3)
-    splits = fold_splits(fs)
-    # 25 epochs of 6 batches: a higher lr than the recipe's 8e-4 lets any data seed converge
-    train = TrainConfig(max_epochs=25, patience=25, num_threads=1, lr=3e-3)
-    cfg = TemporalConfig(steps=10, hidden=16, projection=8, dropout=0.1)
-    mods = ["visual", "audio", "text"]
-    trained, history = fit_temporal(splits["train"], splits["valid"], mods, cfg, train)
-    assert history["train_loss"].iloc[-5:].mean() < history["train_loss"].iloc[:3].mean()
-    r_temporal = pearson(splits["test"].label, trained.predict(splits["test"]))
-    avg = {k: time_average(v, 10) for k, v in splits.items()}
-    avg_model, _ = fit(ModelConfig(), train, avg["train"], avg["valid"], progress=False)
-    r_avg = pearson(avg["test"].label, predict(avg_model, avg["test"]))
-    assert r_temporal > 0.75 and r_temporal > r_avg + 0.5, (r_temporal, r_avg)
-
-
-def test_run_temporal_caches_and_compare_checks_segments(tmp_path):
+def test_run_temporal_caches_and_compare_checks_segments(tmp_path, monkeypatch):
     fs = trend_task(n=200, steps=5, widths={"audio": 3, "text": 4}, seed=1)
     splits = fold_splits(fs)
     cfg = TemporalConfig(steps=5, hidden=8, projection=4)
@@ -177,8 +158,29 @@ def test_run_temporal_caches_and_compare_checks_segments(tmp_path):
     runs, preds = run_temporal(splits, ["audio", "text"], (0, 1), cfg, train, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("temporal-*.pkl"))) == 2
     assert runs.groupby(["seed", "split"]).size().eq(1).all() and len(runs) == 6
-    _, preds2 = run_temporal(splits, ["audio", "text"], (0, 1), cfg, train, cache_dir=tmp_path)
-    pd.testing.assert_frame_equal(preds, preds2)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached seed was trained again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(temporal_mod, "fit_temporal", no_training)
+        runs2, preds2 = run_temporal(
+            splits, ["audio", "text"], (0, 1), cfg, train, cache_dir=tmp_path
+        )
+        pd.testing.assert_frame_equal(preds, preds2)
+        pd.testing.assert_frame_equal(runs, runs2)
+        # another seed, or other settings, is another key: it trains (here: fails loudly)
+        with pytest.raises(AssertionError, match="trained again"):
+            run_temporal(splits, ["audio", "text"], (2,), cfg, train, cache_dir=tmp_path)
+        with pytest.raises(AssertionError, match="trained again"):
+            run_temporal(
+                splits, ["audio", "text"], (0,), TemporalConfig(steps=5, hidden=4, projection=4),
+                train, cache_dir=tmp_path,
+            )  # fmt: skip
+        # so is the same run after an edit to the code it runs
+        patch.setattr(temporal_mod, "code_fingerprint", lambda name: "edited")
+        with pytest.raises(AssertionError, match="trained again"):
+            run_temporal(splits, ["audio", "text"], (0,), cfg, train, cache_dir=tmp_path)
     avg = {k: time_average(v, 5) for k, v in splits.items()}
     shuffled = dict(avg, test=avg["test"].take(np.arange(len(avg["test"]))[::-1]))
     with pytest.raises(ValueError, match="different segments"):

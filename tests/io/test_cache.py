@@ -2,9 +2,10 @@
 
 import pickle
 
+import numpy as np
 import pytest
 
-from msa_lib.io.cache import ResultCache, cache_key
+from msa_lib.io.cache import ResultCache, cache_key, digest
 
 
 def never(*args):
@@ -75,3 +76,39 @@ def test_a_failed_folder_build_leaves_nothing(tmp_path):
 def test_stored_results_are_plain_pickles(tmp_path):
     ResultCache(tmp_path, "run").store("k", [1, 2])
     assert pickle.loads((tmp_path / "run-k.pkl").read_bytes()) == [1, 2]
+
+
+def test_a_digest_follows_values_dtype_shape_and_order():
+    a = np.arange(6, dtype=np.float32)
+    assert digest("train", a) == digest("train", a.copy())
+    assert digest("train", a) != digest("valid", a)
+    assert digest("train", a) != digest("train", a.astype(np.float64))  # same values, other dtype
+    assert digest("train", a) != digest("train", a.reshape(2, 3))  # same bytes, other shape
+    b = a.copy()
+    b[5] += 1
+    assert digest("train", a) != digest("train", b)
+    assert digest("x", "y") != digest("xy") and digest(a, b) != digest(b, a)
+    assert digest(np.array(["s1", "s2"])) != digest(np.array(["s1", "s3"]))
+    with pytest.raises(TypeError, match="object array"):
+        digest(np.array(["s1", None], dtype=object))
+
+
+def test_a_folder_result_of_another_run_is_kept_when_it_finished_first(tmp_path):
+    cache = ResultCache(tmp_path, "model")
+
+    def build(folder):  # while this run builds, another one finishes the same key
+        (folder / "mine").write_text("mine")
+        cache.cached_folder("k", lambda f: (f / "theirs").write_text("theirs"), never)
+        return "mine"
+
+    assert cache.cached_folder("k", build, lambda f: sorted(p.name for p in f.iterdir())) == [
+        "theirs"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model-k"]
+
+
+def test_without_a_folder_a_folder_result_is_built_in_a_temporary_one(tmp_path):
+    seen = []
+    cache = ResultCache(None, "model")
+    assert cache.cached_folder("k", lambda f: seen.append(f) or f.is_dir(), never) is True
+    assert not seen[0].exists()  # removed afterwards

@@ -9,6 +9,8 @@ from msa_lib.io.checkpoint import (
     CONFIG_FILE,
     VERSION,
     CheckpointError,
+    check_target,
+    is_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -70,3 +72,46 @@ def test_bad_folders_are_refused_with_the_reason(tmp_path):
     (tmp_path / "b" / "weights.pt").write_bytes(b"not a tensor file")
     with pytest.raises(CheckpointError, match="weights.pt: cannot be read as tensors"):
         load_checkpoint(tmp_path / "b")
+
+
+def test_a_folder_that_is_not_a_checkpoint_is_never_replaced(tmp_path):
+    mine = tmp_path / "results"
+    mine.mkdir()
+    (mine / "table.csv").write_text("a,b\n")
+    with pytest.raises(CheckpointError, match="results: a folder that is not a checkpoint"):
+        save_checkpoint(mine, "fusion", {})
+    assert (mine / "table.csv").read_text() == "a,b\n"
+    (tmp_path / "model.pt").write_bytes(b"an old single-file checkpoint")
+    with pytest.raises(CheckpointError, match="model.pt: exists and is not a folder"):
+        check_target(tmp_path / "model.pt")
+    (tmp_path / "empty").mkdir()  # an empty folder, or a checkpoint, may be written
+    assert save_checkpoint(tmp_path / "empty", "fusion", {"v": 1}) == tmp_path / "empty"
+    assert is_checkpoint(tmp_path / "empty") and not is_checkpoint(mine)
+    assert check_target(tmp_path / "empty") == tmp_path / "empty"
+    # a folder named like a file works: `--out model.pt` style paths
+    save_checkpoint(tmp_path / "new.pt", "fusion", {"v": 2})
+    assert load_checkpoint(tmp_path / "new.pt", "fusion").config == {"v": 2}
+
+
+def test_absent_parts_and_keys_are_named(tmp_path):
+    save_checkpoint(tmp_path / "m", "fusion", {"dims": {}}, weights={"w": torch.zeros(2)})
+    ck = load_checkpoint(tmp_path / "m")
+    ck.require("dims")
+    with pytest.raises(CheckpointError, match=r"m/config.json: checkpoint config has no key 'mod"):
+        ck.require("dims", "modalities", "steps")
+    assert torch.equal(ck.tensors("weights")["w"], torch.zeros(2))
+    with pytest.raises(CheckpointError, match="m: checkpoint has no scaler.pt"):
+        ck.tensors("scaler")
+    torch.save(torch.zeros(3), tmp_path / "m" / "weights.pt")  # tensors, but not a mapping
+    with pytest.raises(CheckpointError, match="weights.pt: holds a Tensor, not a mapping"):
+        load_checkpoint(tmp_path / "m")
+
+
+def test_weights_load_into_a_module_or_say_why_not(tmp_path):
+    net = torch.nn.Linear(3, 1)
+    save_checkpoint(tmp_path / "m", "fusion", {}, weights=net.state_dict())
+    ck = load_checkpoint(tmp_path / "m", "fusion")
+    other = ck.load_into(torch.nn.Linear(3, 1))
+    assert torch.equal(other.weight, net.weight) and torch.equal(other.bias, net.bias)
+    with pytest.raises(CheckpointError, match=r"m/weights.pt: does not fit the model"):
+        ck.load_into(torch.nn.Linear(4, 1))

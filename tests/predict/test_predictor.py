@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from msa_lib.config import TrainConfig
 from msa_lib.data import DataFolder
-from msa_lib.extract.engines.media import MediaError
+from msa_lib.data.featureset import FeatureSet
+from msa_lib.extract.base import default_settings
+from msa_lib.extract.engines.media import MediaError, probe
 from msa_lib.extract.generate import make_clip
+from msa_lib.io.checkpoint import load_checkpoint
 from msa_lib.predict.bundle import (
+    BUNDLE_VERSION,
     Bundle,
     BundleError,
     build_model_bundle,
+    bundle_matches,
     read_manifest,
     train_bundle,
 )
@@ -128,6 +136,41 @@ def test_bundle_needs_provenance_and_a_part(tmp_path, text_model):
     assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
 
 
+def test_bundle_parts_are_checkpoint_folders(both_bundle, fusion_model):
+    m = read_manifest(both_bundle)
+    assert m["version"] == BUNDLE_VERSION
+    assert {n: p["path"] for n, p in m["parts"].items()} == {"text": "text", "fusion": "fusion"}
+    assert load_checkpoint(both_bundle / "text", "text").weights is not None
+    assert (both_bundle / "text" / "encoder" / "config.json").is_file()
+    fusion = load_checkpoint(both_bundle / "fusion", "fusion")
+    assert fusion.config["dims"] == m["parts"]["fusion"]["dims"] == fusion_model.dims
+    b = Bundle.load(both_bundle)
+    assert b.fusion.modalities == fusion_model.modalities
+    for name, value in fusion_model.model.state_dict().items():
+        assert torch.equal(b.fusion.model.state_dict()[name], value), name
+
+
+def test_a_bundle_of_an_older_format_is_refused_and_rebuilt(tmp_path, fusion_model):
+    out = tmp_path / "b"
+    prov = {"trained_on": "x", "data_source": "synthetic"}
+    build_model_bundle(out, fusion_model=fusion_model, fusion_provenance=prov, recipe={"r": 1})
+    assert bundle_matches(out, {"r": 1})
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "version": 1}))
+    with pytest.raises(BundleError, match="b: bundle format version 1, written by an older"):
+        Bundle.load(out)
+    assert not bundle_matches(out, {"r": 1})  # so train_bundle makes it again
+    (out / "manifest.json").write_text(json.dumps({**manifest, "version": BUNDLE_VERSION + 1}))
+    with pytest.raises(BundleError, match="a newer msa-lib wrote it"):
+        Bundle.load(out)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(out / "fusion")
+    (out / "fusion").mkdir()
+    (out / "fusion" / "model.pt").write_bytes(b"a single-file model")
+    with pytest.raises(BundleError, match="fusion part cannot be loaded .*no config.json"):
+        Bundle.load(out)
+
+
 def test_bundle_is_replaced_whole(tmp_path, text_model, fusion_model):
     out = tmp_path / "b"
     prov = {"trained_on": "x", "data_source": "synthetic"}
@@ -142,7 +185,7 @@ def test_speech_is_transcribed_and_scored_by_the_text_model(speech_clip, text_bu
     p = Predictor(text_bundle).predict(speech_clip)
     assert p.transcript_source.startswith("speech recognition")
     assert "surprisingly good" in p.transcript.lower()
-    assert p.model == "text" and -3 <= p.score <= 3
+    assert p.model == "text"
     assert p.score == pytest.approx(float(text_model.predict([p.transcript])[0]))
     assert p.polarity == ("positive" if p.score > 0 else "negative")
     assert p.modalities["text"].used
@@ -209,14 +252,50 @@ def test_no_audio_with_a_text_only_model(no_audio_clip, text_bundle):
     assert p.model == "text" and p.modalities["text"].used
 
 
-def test_silence_is_said_and_the_rest_is_used(silent_clip, text_bundle, fusion_bundle):
+def fusion_input(visual: np.ndarray, dims: dict[str, int]) -> FeatureSet:
+    """One clip's fusion input: its visual vector, every other modality missing (NaN)."""
+    feats = {m: np.full((1, d), np.nan, np.float32) for m, d in dims.items()}
+    feats["visual"] = visual.astype(np.float32).reshape(1, -1)
+    return FeatureSet(["c"], ["c"], ["unassigned"], [np.nan], feats, corpus="clip", source="real")
+
+
+def test_silence_is_said_and_the_rest_is_used(
+    silent_clip, text_bundle, fusion_bundle, fusion_model
+):
     with pytest.raises(PredictError, match="no speech heard"):
         Predictor(text_bundle).predict(silent_clip)
-    p = Predictor(fusion_bundle).predict(silent_clip)
-    assert p.model == "fusion (partial)" and -3 <= p.score <= 3
+    pred = Predictor(fusion_bundle)
+    p = pred.predict(silent_clip)
+    assert p.model == "fusion (partial)"
     assert p.modalities["visual"].used and not p.modalities["audio"].usable
     assert "silent" in p.modalities["audio"].why and "no speech" in p.modalities["text"].why
     assert len(p.gaps) == 2 and all("training mean" in g for g in p.gaps)
+    # the score is the fusion model's own prediction for the clip's face, the rest missing
+    visual, _ = pred.media_vector("visual", silent_clip, probe(silent_clip))
+    expected = fusion_model.predict(fusion_input(visual, fusion_model.dims))[0]
+    assert p.score == pytest.approx(float(np.clip(expected, -3, 3)), abs=1e-6)
+
+
+def test_scores_beyond_the_label_range_are_clipped(silent_clip, fusion_model, tmp_path):
+    # fusion models whose output is shifted far up or down: the score stops at +3 or -3
+    visual = None
+    for shift, bound in ((40.0, 3.0), (-40.0, -3.0)):
+        shifted = copy.deepcopy(fusion_model)
+        with torch.no_grad():
+            shifted.model.regressor.bias += shift
+        out = build_model_bundle(
+            tmp_path / f"shift{shift:+.0f}",
+            fusion_model=shifted,
+            fusion_provenance={"trained_on": "shifted", "data_source": "synthetic"},
+            extractor_settings=default_settings(),
+        )
+        pred = Predictor(out)
+        if visual is None:
+            visual, _ = pred.media_vector("visual", silent_clip, probe(silent_clip))
+        raw = float(shifted.predict(fusion_input(visual, shifted.dims))[0])
+        assert raw * np.sign(bound) > 3, raw  # the model's own output leaves [-3, 3]
+        p = pred.predict(silent_clip)
+        assert p.score == bound and p.polarity == ("positive" if bound > 0 else "negative")
 
 
 def test_all_modalities_go_to_the_fusion_model(speech_clip, fusion_bundle, both_bundle):

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -6,8 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from msa_lib.config import LossConfig, ModelConfig, TrainConfig
+from msa_lib.config import ConfigError, LossConfig, ModelConfig, TrainConfig
 from msa_lib.evaluate import metrics
+from msa_lib.io.checkpoint import CheckpointError, save_checkpoint
 from msa_lib.losses import sentiment_classes
 from msa_lib.models.fusion import FusionModel
 from msa_lib.train import TrainedModel, TrainInputError, evaluate_model, fit, predict
@@ -162,54 +164,117 @@ def trained(problem):
 
 
 def test_checkpoint_roundtrip(problem, trained, tmp_path):
-    path = trained.save(tmp_path / "sub" / "m.pt")
+    path = trained.save(tmp_path / "sub" / "m")
+    assert path == tmp_path / "sub" / "m"
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "scaler.pt", "weights.pt"]
     back = TrainedModel.load(path)
     assert back.modalities == ["text", "audio"] and back.best_epoch == trained.best_epoch
     assert back.model_config == trained.model_config and back.train_config == trained.train_config
+    assert back.loss_config == trained.loss_config and back.dims == trained.dims
     assert back.input_counts == trained.input_counts
+    assert back.best_valid_r == trained.best_valid_r
     np.testing.assert_array_equal(back.predict(problem["test"]), trained.predict(problem["test"]))
-    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["m.pt"]  # no temp file left
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["m"]  # no temp folder left
+    config = json.loads((path / "config.json").read_text())
+    assert config["kind"] == "fusion" and set(config["config"]) == set(CHECKPOINT_KEYS)
+
+
+def test_a_checkpoint_with_an_undefined_validation_r_round_trips(trained, tmp_path):
+    # NaN is null in strict JSON; it reads back as NaN
+    undefined = dataclasses.replace(trained, best_valid_r=float("nan"))
+    assert np.isnan(TrainedModel.load(undefined.save(tmp_path / "m")).best_valid_r)
+
+
+def test_saving_again_replaces_the_checkpoint_but_never_another_folder(trained, tmp_path):
+    path = trained.save(tmp_path / "m")
+    later = dataclasses.replace(trained, best_epoch=trained.best_epoch + 7)
+    assert TrainedModel.load(later.save(path)).best_epoch == trained.best_epoch + 7
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match="mine: a folder that is not a checkpoint"):
+        trained.save(mine)
+    assert (mine / "notes.txt").read_text() == "keep me"
+    (tmp_path / "old.pt").write_bytes(b"a single-file checkpoint")
+    with pytest.raises(CheckpointError, match="old.pt: exists and is not a folder"):
+        trained.save(tmp_path / "old.pt")
 
 
 def test_unreadable_checkpoints_are_one_clear_error(trained, tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="junk.pt: not a readable model checkpoint"):
+    with pytest.raises(CheckpointError, match="junk.pt: not a checkpoint"):
         TrainedModel.load(tmp_path / "junk.pt")
-    with pytest.raises(FileNotFoundError, match="nope.pt"):
-        TrainedModel.load(tmp_path / "nope.pt")
-    torch.save({"format": "something-else"}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="other.pt: not an msa fusion-model checkpoint"):
-        TrainedModel.load(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="nope: no such checkpoint folder"):
+        TrainedModel.load(tmp_path / "nope")
+    save_checkpoint(tmp_path / "other", "temporal", {})
+    with pytest.raises(CheckpointError, match="other: a 'temporal' checkpoint, not a 'fusion'"):
+        TrainedModel.load(tmp_path / "other")
+    path = trained.save(tmp_path / "m")
+    (path / "weights.pt").write_bytes(b"damaged")
+    with pytest.raises(CheckpointError, match=r"weights.pt: cannot be read as tensors"):
+        TrainedModel.load(path)
 
 
-@pytest.mark.parametrize("key", [k for k in CHECKPOINT_KEYS if k != "format"])
+def edit_config(path, **change):
+    """Rewrite the ``config`` of a checkpoint's config.json with ``change`` (None: key removed)."""
+    blob = json.loads((path / "config.json").read_text())
+    for key, value in change.items():
+        if value is None:
+            del blob["config"][key]
+        else:
+            blob["config"][key] = value
+    (path / "config.json").write_text(json.dumps(blob))
+    return path
+
+
+@pytest.mark.parametrize("key", CHECKPOINT_KEYS)
 def test_checkpoint_missing_a_key_names_file_and_key(trained, tmp_path, key):
-    path = trained.save(tmp_path / "m.pt")
-    blob = torch.load(path, weights_only=True)
-    del blob[key]
-    torch.save(blob, path)
-    with pytest.raises(ValueError, match=rf"m.pt: checkpoint has no key '{key}'"):
+    path = edit_config(trained.save(tmp_path / "m"), **{key: None})
+    with pytest.raises(
+        CheckpointError, match=rf"m/config.json: checkpoint config has no key '{key}'"
+    ):
+        TrainedModel.load(path)
+
+
+@pytest.mark.parametrize("part", ["weights.pt", "scaler.pt"])
+def test_checkpoint_missing_a_file_names_it(trained, tmp_path, part):
+    path = trained.save(tmp_path / "m")
+    (path / part).unlink()
+    with pytest.raises(CheckpointError, match=rf"m: checkpoint has no {part}"):
         TrainedModel.load(path)
 
 
 def test_checkpoint_with_wrong_contents(trained, tmp_path):
-    path = trained.save(tmp_path / "m.pt")
-    good = torch.load(path, weights_only=True)
-
-    def broken(**change):
-        torch.save({**good, **change}, path)
-        return path
-
+    path = trained.save(tmp_path / "m")
+    good = json.loads((path / "config.json").read_text())["config"]
     with pytest.raises(
-        ValueError, match=r"m.pt: checkpoint key 'dims' has no entry for modality \['audio'\]"
+        CheckpointError,
+        match=r"m/config.json: checkpoint key 'dims' has no entry for modality \['audio'\]",
     ):
-        TrainedModel.load(broken(dims={"text": 8}))
-    with pytest.raises(ValueError, match="checkpoint key 'scaler.std' has no entry"):
-        TrainedModel.load(broken(scaler={"mean": good["scaler"]["mean"], "std": {}}))
-    with pytest.raises(ValueError, match=r"m.pt \[model_config\]: hidden: expected an integer"):
-        TrainedModel.load(broken(model_config={**good["model_config"], "hidden": "192"}))
-    with pytest.raises(ValueError, match="checkpoint key 'state_dict' does not fit the model"):
-        TrainedModel.load(broken(dims={"text": 9, "audio": 6}))
+        TrainedModel.load(edit_config(path, dims={"text": 8}))
+    with pytest.raises(CheckpointError, match="checkpoint key 'dims' holds non-positive"):
+        TrainedModel.load(edit_config(path, dims={"text": 8, "audio": "6"}))
+    with pytest.raises(ConfigError, match=r"m/config.json \[model_config\]: hidden: expected an"):
+        bad = {**good["model_config"], "hidden": "192"}
+        TrainedModel.load(edit_config(path, dims=good["dims"], model_config=bad))
+    with pytest.raises(CheckpointError, match="'modalities' must be a list of names"):
+        TrainedModel.load(edit_config(path, model_config=good["model_config"], modalities="text"))
+    # widths that do not fit the weights: the scaler is checked first, then the weights
+    edit_config(path, modalities=good["modalities"], dims={"text": 9, "audio": 6})
+    with pytest.raises(CheckpointError, match=r"scaler.pt: 'mean' does not fit the input widths"):
+        TrainedModel.load(path)
+    scaler = torch.load(path / "scaler.pt", weights_only=True)
+    for part in ("mean", "std"):
+        scaler[part]["text"] = torch.zeros(9, dtype=scaler[part]["text"].dtype)
+    torch.save(scaler, path / "scaler.pt")
+    with pytest.raises(CheckpointError, match=r"m/weights.pt: does not fit the model"):
+        TrainedModel.load(path)
+    del scaler["std"]["audio"]
+    torch.save(scaler, path / "scaler.pt")
+    with pytest.raises(
+        CheckpointError, match=r"scaler.pt: no 'std' entry for modality \['audio'\]"
+    ):
+        TrainedModel.load(path)
 
 
 def test_fine_tune_keeps_the_scaler_and_trains_a_copy(problem):
