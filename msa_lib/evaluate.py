@@ -91,9 +91,9 @@ def spread_ratio(values: np.ndarray, reference: np.ndarray) -> float:
     2-d array, e.g. adapted against true features), the total standard deviation over the
     reference's, sqrt(sum of column variances / the reference's sum).
     """
+    if np.ndim(values) == 1:  # in the values' own precision, as the chapters have always shown
+        return float(np.std(values) / np.std(reference))
     v, r = np.asarray(values, float), np.asarray(reference, float)
-    if v.ndim == 1:
-        return float(np.std(v) / np.std(r))
     return float(np.sqrt(v.var(axis=0).sum() / r.var(axis=0).sum()))
 
 
@@ -305,3 +305,33 @@ def scale_diagnostics(
         "mae": float(np.abs(tt - pt).mean()),
         "mae_rescaled": float(np.abs(tt - (a * pt + b)).mean()),
     }
+
+
+# ----------------------------------------------------------------- correlations known by r and n alone
+def r_interval(r: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Fisher-z interval of a Pearson r measured on ``n`` pairs: ``tanh(atanh(r) ± z/sqrt(n-3))``.
+
+    NaN bounds where r is undefined or ``n`` < 4.
+    """
+    if not np.isfinite(r) or n < 4:
+        return float("nan"), float("nan")
+    half = stats.norm.ppf(0.5 + confidence / 2) / np.sqrt(n - 3)
+    z = np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def r_difference_p(r1: float, n1: int, r2: float, n2: int) -> float:
+    """Two-sided p-value of ``r1 = r2`` for correlations of two independent samples (Fisher z)."""
+    if not (np.isfinite(r1) and np.isfinite(r2)) or min(n1, n2) < 4:
+        return float("nan")
+    z1, z2 = (np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12)) for r in (r1, r2))
+    se = np.sqrt(1 / (n1 - 3) + 1 / (n2 - 3))
+    return float(2 * stats.norm.sf(abs(z1 - z2) / se))
+
+
+def side_of(value: float, lo: float, hi: float) -> str:
+    """Where ``value`` lies against the interval [lo, hi]: ``"above"``, ``"below"``, ``"inside"``
+    (``"undefined"`` where a number is missing)."""
+    if not all(np.isfinite(x) for x in (value, lo, hi)):
+        return "undefined"
+    return "above" if value > hi else "below" if value < lo else "inside"

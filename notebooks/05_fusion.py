@@ -48,46 +48,50 @@ progress = False  # a progress bar over the runs
 
 # %% tags=["remove-cell"]
 import dataclasses
-import logging
 import time
-
-# the data folder's findings are reported in the chapter itself: the synthetic .csd files' empty
-# segments in tab-fusion-synthetic-missing; the zero-length segment of MOSI in chapter 1
-logging.getLogger("msa_lib").setLevel(logging.ERROR)
 
 import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from msa_lib.book.chapter import setup_style
+from msa_lib.book.chapter import data_note, display_path, start_chapter
 from msa_lib.book.display import save_table, show_figure, show_table
 from msa_lib.book.figures import plot_learning_curves, plot_pred_vs_true
-from msa_lib.book.format import source_tag
+from msa_lib.book.format import ci_column, ci_text, source_tag
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
-from msa_lib.data import open_data, open_synthetic
+from msa_lib.data import open_synthetic
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.reference import paper_table1
 from msa_lib.experiments.table1 import (
     by_model_columns,
     ci_table,
+    comparison_text,
+    difference_text,
     fold_predictions,
+    fusion_ridge_differences,
     fusion_vs_ridge,
+    leak_check,
+    leak_table,
+    leak_verdict,
+    optimism_verdict,
     oracle_r,
     run_table1,
     scale_table,
+    subset_lines,
     summarise_test,
     table1_value,
+    with_folds,
 )
 from msa_lib.models.fusion import FusionModel, count_parameters
 from msa_lib.perf.timing import time_epochs
 from msa_lib.train import SUBSETS
-from msa_lib.train.baselines import ridge_runs
 
 torch.set_num_threads(2)
-setup_style()
+# the data folder's findings are reported in the chapter itself: the synthetic .csd files' empty
+# segments below the synthetic Table 1; the zero-length segment of MOSI in chapter 1
+folder = start_chapter(data_dir)
 chapter_start = time.perf_counter()
-folder = open_data(data_dir)
 model_config, loss_config = ModelConfig(), LossConfig()
 train_config = TrainConfig(max_epochs=max_epochs)
 
@@ -110,28 +114,6 @@ def table1_on(splits: dict, name: str, source: str):
     return run
 
 
-def comparison_text(c: dict) -> str:
-    """The fusion model against ridge and late fusion, in sentences, from fusion_vs_ridge's numbers."""
-    n = c["n_subsets"]
-    return (
-        f"- Test r, fusion minus ridge: from {c['d_r_min']:+.3f} to {c['d_r_max']:+.3f} across "
-        f"the {n} subsets (mean {c['d_r_mean']:+.3f}); the fusion model is better on "
-        f"{c['n_fusion_r_higher']} of {n}.\n"
-        f"- Test MAE, fusion minus ridge: from {c['d_mae_min']:+.3f} to {c['d_mae_max']:+.3f} "
-        f"(mean {c['d_mae_mean']:+.3f}); lower for the fusion model on {c['n_fusion_mae_lower']} "
-        f"of {n}.\n"
-        f"- Spread of the fusion model's test predictions relative to the labels' (sd ratio): "
-        f"{c['sd_ratio_fusion_min']:.2f} to {c['sd_ratio_fusion_max']:.2f} (ridge "
-        f"{c['sd_ratio_ridge_min']:.2f} to {c['sd_ratio_ridge_max']:.2f}). Rescaled by a line "
-        f"fitted on validation, its mean test MAE goes from {c['mae_fusion']:.3f} to "
-        f"{c['mae_rescaled_fusion']:.3f} (ridge: {c['mae_ridge']:.3f} to "
-        f"{c['mae_rescaled_ridge']:.3f}).\n"
-        f"- Joint training against late fusion of the unimodal models (test r, multi-modality "
-        f"subsets): joint higher on {c['n_joint_higher']} of {c['n_late']}, by "
-        f"{c['joint_minus_late_r']:+.3f} on average."
-    )
-
-
 def show_table1(table: pd.DataFrame, key: str, name: str, what: str, source: str) -> None:
     """The r and the MAE of one Table-1 experiment, one table each (all columns: in the CSV)."""
     for value, shown in (("r", "r"), ("mae", "MAE")):
@@ -146,22 +128,18 @@ def show_table1(table: pd.DataFrame, key: str, name: str, what: str, source: str
         )
 
 
-def subset_lines(summary: pd.DataFrame) -> list[str]:
-    """One bullet per subset: fusion test r and MAE, ridge in brackets."""
-    return [
-        f"- {k}: r {summary.loc[k, ('test_r', 'fusion')]:.3f} "
-        f"({summary.loc[k, ('test_r', 'ridge')]:.3f}), "
-        f"MAE {summary.loc[k, ('test_mae', 'fusion')]:.3f} "
-        f"({summary.loc[k, ('test_mae', 'ridge')]:.3f})"
-        for k in SUBSETS
-    ]
+def against_ridge(run) -> str:
+    """The fusion model against ridge and late fusion: the numbers, then what the intervals resolve."""
+    numbers = comparison_text(fusion_vs_ridge(summarise_test(run.runs), scale_table(run)))
+    resolved = difference_text(fusion_ridge_differences(run, bootstrap_resamples), ci_text)
+    return numbers + "\n" + resolved
 
 
 # %% tags=["remove-input"]
 display(
     Markdown(
-        f"**Data in use:** `{folder.root}` — **{source_tag(folder.source)}**. "
-        f"Seeds: {list(seeds)}; at most {max_epochs} epochs per run."
+        data_note(folder, "Only the synthetic corpus is measured: every number is SYNTHETIC.")
+        + f" Seeds: {list(seeds)}; at most {max_epochs} epochs per run."
     )
 )
 
@@ -242,20 +220,10 @@ if not have_bclstm:
     )
 else:
     bclstm = folder.bclstm()
-    official = folder.segments("mosi").set_index("segment_id").loc[bclstm.segment_id, "split"]
-    on_official = dataclasses.replace(bclstm, split=official.to_numpy())
+    on_official = fold_splits(with_folds(bclstm, folder.segments("mosi")))
     bc_splits = fold_splits(bclstm, holdout=holdout_fraction, seed=holdout_seed)
-    leak = pd.concat(
-        [
-            ridge_runs(fold_splits(on_official), SUBSETS, loss_config)[0].assign(
-                folds="official MOSI folds (leaky)"
-            ),
-            ridge_runs(bc_splits, SUBSETS, loss_config)[0].assign(folds="bclstm_split (valid)"),
-        ]
-    )
-    leak = leak[leak["split"] == "test"].pivot_table(
-        index="subset", columns="folds", values="r", sort=False
-    )
+    check = leak_check(on_official, bc_splits, loss_config)
+    leak = leak_table(check)
     save_table(leak.reset_index(), "table1_bclstm_leak_check", results_dir, folder.source)
     show_table(
         leak,
@@ -278,14 +246,15 @@ else:
         f"train videos, held out whole (seed {holdout_seed}).",
         folder.source,
     )
+    display(Markdown(leak_verdict(check).sentence()))
 
 # %% [markdown]
-# On the official folds the text features reach a much higher test r than on `bclstm_split`: that
-# gap is the leak, and why every number below uses `bclstm_split`. The same mechanism affects our
-# **validation** split: it is made of train-part videos, whose features the bc-LSTM networks were
-# fitted to, so validation r is optimistic and early stopping sees an easier problem than the test.
-# There is no clean alternative that leaves the test fold untouched; the tables therefore show train,
-# validation and test side by side, and only test numbers should be compared with other work.
+# Every number below uses `bclstm_split`, the one split whose test videos the bc-LSTM extractors
+# did not learn from. The same mechanism can reach our **validation** split: it is made of
+# train-part videos, whose features the bc-LSTM networks were fitted to, so validation r may be
+# optimistic and early stopping may see an easier problem than the test. There is no clean
+# alternative that leaves the test fold untouched; the tables therefore show train, validation and
+# test side by side, and only test numbers should be compared with other work.
 
 # %% tags=["hide-input"]
 if have_bclstm:
@@ -302,9 +271,13 @@ if have_bclstm:
 # %% tags=["hide-input"]
 if have_bclstm:
     bc_summary = summarise_test(bc.runs)
+    bc_ci = ci_table(bc, seeds[0], bootstrap_resamples)
     show_table(
-        ci_table(bc, seeds[0], bootstrap_resamples).rename(
-            columns={"test mae [95% CI]": "test MAE [95% CI]"}
+        bc_ci[["model", "subset"]].assign(
+            **{
+                "test r [95% CI]": ci_column(bc_ci, "test_r"),
+                "test MAE [95% CI]": ci_column(bc_ci, "test_mae"),
+            }
         ),
         "tab-fusion-bclstm-ci",
         f"95% bootstrap confidence intervals ({bootstrap_resamples} paired resamples, BCa) of the "
@@ -337,23 +310,23 @@ if have_bclstm:
     )
 
 # %% [markdown]
-# **Reading the bc-LSTM tables.** On real data, the tables above show three things worth
-# separating.
+# **Reading the bc-LSTM tables.** Three questions are worth separating; the answers below are
+# computed from the tables of this run (where the real bc-LSTM part ran).
 #
-# 1. *Validation is optimistic for every modality, most of all for visual and audio.* Their
-#    validation r is high while their test r is near zero: the bc-LSTM extractors learned the train
-#    videos' labels, the held-out train videos share that advantage, the test videos do not. The
-#    learning curves show validation r peaking within a few epochs, so early stopping keeps an
-#    early model.
-# 2. *Does the fusion model beat ridge on the same inputs?* One might expect it to. The numbers
-#    below, computed from the tables, answer it; the confidence intervals above show how much of
-#    any difference is within test-sample noise.
+# 1. *Is validation optimistic, and which epoch does early stopping keep?* The bc-LSTM extractors
+#    learned the train videos' labels; the held-out train videos share that advantage, the test
+#    videos do not. Each subset's validation r is set against its test r (Fisher's z for two
+#    correlations on different segments), and the epoch early stopping kept is read from the runs.
+# 2. *Does the fusion model beat ridge on the same inputs?* One might expect it to. The
+#    differences are computed from the tables, and paired-bootstrap intervals over the test
+#    segments say which of them are resolved and which are within test-sample noise.
 # 3. *Why the MAE differs.* The paper's loss weights correlation 0.7 against 0.3 for error, so the
 #    scale of the predictions is only loosely trained. Rescaling the predictions with a line fitted
 #    on the validation split (r is unchanged) shows how much of the MAE gap is scale, not ranking.
 
 # %% tags=["hide-input"]
 if have_bclstm:
+    display(Markdown(optimism_verdict(bc.runs, max_epochs).sentence()))
     bc_scales = scale_table(bc)
     show_table(
         by_model_columns(
@@ -366,7 +339,7 @@ if have_bclstm:
         folder.source,
         digits=3,
     )
-    display(Markdown(comparison_text(fusion_vs_ridge(bc_summary, bc_scales))))
+    display(Markdown(against_ridge(bc)))
 
 # %% [markdown]
 # ## (b) The synthetic MOSEI-shaped corpus
@@ -436,7 +409,7 @@ show_table(
     "synthetic",
     digits=3,
 )
-display(Markdown(comparison_text(fusion_vs_ridge(syn_summary, syn_scales))))
+display(Markdown(against_ridge(syn)))
 
 # %% tags=["hide-input"]
 fig = plot_learning_curves(syn.grid.histories, ["T", "A+V", "T+V+A"], "synthetic MOSEI")
@@ -465,15 +438,15 @@ show_figure(
 #
 # The paper's Table 1 was computed on the CMU SDK's MOSEI sequences (OpenFace2, COVAREP, GloVe).
 # They cannot be downloaded here; a user who has them puts them in `csd/` inside the data folder and
-# this section runs on the official folds (16,331 / 1,871 / 4,662 segments). At the epoch time
-# measured below, 7 subsets x 5 seeds of up to 100 epochs is hours of CPU time, not minutes: set the
-# `cache_dir` parameter so that finished runs are kept and an interrupted run resumes.
+# this section runs on the official folds (16,331 / 1,871 / 4,662 segments). The training-cost
+# section below estimates from a measured epoch how long the chapter's grid takes on folds of that
+# size; set the `cache_dir` parameter so that finished runs are kept and an interrupted run resumes.
 
 # %% tags=["hide-input"]
 mosei_files = folder.csd_files("mosei") if folder.source == "real" else {}
 if len(mosei_files) < 3:
     where = (
-        f"in `{folder.root / 'csd'}` (found: {sorted(mosei_files) or 'none'})"
+        f"in `{display_path(folder.root / 'csd')}` (found: {sorted(mosei_files) or 'none'})"
         if folder.source == "real"
         else "(this run has no real data folder)"
     )
@@ -496,7 +469,7 @@ else:
         folder.source,
     )
     mosei_summary = summarise_test(mosei.runs)
-    display(Markdown(comparison_text(fusion_vs_ridge(mosei_summary, scale_table(mosei)))))
+    display(Markdown(against_ridge(mosei)))
 
 # %% [markdown]
 # ## Training cost
@@ -509,11 +482,15 @@ else:
 if timing_epochs > 0:
     timing = time_epochs(epochs=timing_epochs, num_threads=1)
     epoch_seconds = float(timing["seconds"].mean())
+    grid_hours = epoch_seconds * len(SUBSETS) * len(seeds) * max_epochs / 3600
     display(
         Markdown(
             f"In this run an epoch took **{epoch_seconds:.2f} s** (mean of {len(timing)} "
             f"epoch(s) on {timing['n_train'].iloc[0]} train and {timing['n_valid'].iloc[0]} "
-            "validation segments, one torch thread)."
+            "validation segments, one torch thread). At that rate the chapter's grid on MOSEI's "
+            f"folds, {len(SUBSETS)} subsets x {len(seeds)} seeds of up to {max_epochs} epochs, "
+            f"takes up to {grid_hours:.1f} hours of one thread ({grid_hours / n_jobs:.1f} hours "
+            f"with {n_jobs} runs side by side); early stopping shortens it."
         )
     )
 else:

@@ -10,9 +10,12 @@ from msa_lib.evaluate import (
     metrics,
     metrics_with_ci,
     pearson,
+    r_difference_p,
+    r_interval,
     scale_diagnostics,
     seed_mean_ci,
     seed_mean_cis,
+    side_of,
     table1,
 )
 
@@ -177,3 +180,27 @@ def test_scale_diagnostics_recovers_a_compressed_scale():
     )
     assert d["sd_ratio"] == pytest.approx(0.5, rel=0.05)
     assert d["mae_rescaled"] < 0.2 < d["mae"]
+
+
+def test_r_interval_is_scipys_fisher_interval_and_undefined_without_enough_pairs():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=50)
+    res = stats.pearsonr(x, x + rng.normal(size=50))
+    ci = res.confidence_interval(0.95)
+    assert r_interval(res.statistic, 50) == pytest.approx((ci.low, ci.high))
+    assert all(np.isnan(r_interval(np.nan, 50))) and all(np.isnan(r_interval(0.5, 3)))
+
+
+def test_r_difference_p_by_hand():
+    # z = (atanh 0.5 - atanh 0.3) / sqrt(2 / 100) = 1.6955: two-sided p 0.090
+    assert r_difference_p(0.5, 103, 0.3, 103) == pytest.approx(0.0900, abs=1e-4)
+    assert r_difference_p(0.4, 200, 0.4, 50) == pytest.approx(1.0)
+    assert np.isnan(r_difference_p(np.nan, 100, 0.3, 100))
+
+
+def test_side_of_an_interval():
+    assert side_of(0.0, 0.1, 0.3) == "below" and side_of(0.5, 0.1, 0.3) == "above"
+    assert side_of(0.2, 0.1, 0.3) == "inside" and side_of(0.1, 0.1, 0.3) == "inside"
+    assert side_of(0.2, np.nan, 0.3) == "undefined"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -139,8 +139,11 @@ def save_figure(fig: plt.Figure, name: str, results_dir: str | Path) -> Path:
     return path
 
 
-def save_table(df: pd.DataFrame, name: str, results_dir: str | Path, source: str) -> Path:
-    """Save ``df`` as ``<results_dir>/<name>.csv`` with a ``data_source`` column."""
+def save_table(
+    df: pd.DataFrame, name: str, results_dir: str | Path, source: str | Sequence[str]
+) -> Path:
+    """Save ``df`` as ``<results_dir>/<name>.csv`` with a ``data_source`` column: ``source`` for
+    every row, or one source per row (a table whose rows come from different data)."""
     path = Path(results_dir) / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     df.assign(data_source=source).to_csv(path, index=False)

@@ -41,6 +41,16 @@ def ci_text(
     return f"{one(value)} [{one(lo)}, {one(hi)}]"
 
 
+def ci_column(
+    frame: pd.DataFrame, metric: str, digits: int = 3, sign: bool = False, percent: bool = False
+) -> list[str]:
+    """:func:`ci_text` of every row's ``<metric>``, ``<metric>_lo`` and ``<metric>_hi`` columns
+    (the value alone where the frame has no interval columns)."""
+    lo = frame[f"{metric}_lo"] if f"{metric}_lo" in frame else [None] * len(frame)
+    hi = frame[f"{metric}_hi"] if f"{metric}_hi" in frame else [None] * len(frame)
+    return [ci_text(v, a, b, digits, sign, percent) for v, a, b in zip(frame[metric], lo, hi)]
+
+
 def format_value(value: object, digits: int, percent: bool = False) -> str:
     """One cell as the field reports it: a share as a percentage (1 decimal), floats rounded."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

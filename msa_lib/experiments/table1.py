@@ -1,12 +1,21 @@
-"""Table-1 style experiments: the fusion grid beside its baselines, and the tables that report it.
+"""Table-1 style experiments (chapter 5): the fusion grid beside its baselines, and what it shows.
 
-The book's chapters call these so that no chapter carries experiment logic of its own.
+The book's chapters call these so that no chapter carries experiment logic of its own. Besides the
+numbers, the study states its findings as verdicts, each from the numbers it is about:
+
+- :func:`leak_verdict`: how much higher the bc-LSTM features' test r is on the official MOSI folds
+  (whose test fold holds videos their extractors were trained on) than on their own split;
+- :func:`optimism_verdict`: which subsets have a validation r above their test r beyond sampling
+  noise, and which epoch early stopping kept;
+- :func:`comparison_text`, :func:`difference_text`: the fusion model against ridge and late
+  fusion, and which of its differences to ridge their paired-bootstrap intervals resolve.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +24,31 @@ import pandas as pd
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import bootstrap_ci, by_split, scale_diagnostics, table1
+from msa_lib.evaluate import (
+    bootstrap_ci,
+    by_split,
+    r_difference_p,
+    scale_diagnostics,
+    seed_mean_ci,
+    side_of,
+    table1,
+)
 from msa_lib.experiments.reference import paper_table1
 from msa_lib.train import SUBSETS, GridResult, run_grid
 from msa_lib.train.baselines import late_fusion_runs, ridge_runs
+
+# The two ways the leak check splits the bc-LSTM features (column names of its table).
+OFFICIAL_FOLDS = "official MOSI folds (leaky)"
+OWN_FOLDS = "bclstm_split (valid)"
+# A difference is called resolved when a two-sided test of "no difference" gives p below this:
+# Fisher's z for two correlations on different segments, and a paired-bootstrap interval at
+# confidence 1 - ALPHA (excluding 0) for two models scored on the same segments.
+ALPHA = 0.05
+MODALITY_NAMES = {"A": "audio", "V": "visual", "T": "text"}
+
+# ci(value, lo, hi, sign=...) -> "v [lo, hi]": the book's interval format, given by the chapter
+# (msa_lib.book.format.ci_text; a study module does not import the book)
+IntervalText = Callable[..., str]
 
 
 @dataclass
@@ -75,7 +105,11 @@ def summarise_test(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def ci_table(run: Table1Run, seed: int, n_resamples: int = 2000) -> pd.DataFrame:
-    """95% bootstrap CIs of test r and MAE for one seed's fusion model and the ridge."""
+    """95% bootstrap CIs of test r and MAE for one seed's fusion model and the ridge.
+
+    One row per model and subset: ``test_r``, ``test_r_lo``, ``test_r_hi`` and the same for
+    ``test_mae`` (BCa, paired resampling of the test segments).
+    """
     grid = run.grid
     preds = pd.concat([grid.predictions[grid.predictions["seed"] == seed], run.ridge_predictions])
     rows = []
@@ -85,7 +119,7 @@ def ci_table(run: Table1Run, seed: int, n_resamples: int = 2000) -> pd.DataFrame
         row = {"model": model, "subset": subset}
         for metric in ("r", "mae"):
             est, lo, hi = bootstrap_ci(g["label"], g["pred"], metric, n_resamples=n_resamples)
-            row[f"test {metric} [95% CI]"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
+            row.update({f"test_{metric}": est, f"test_{metric}_lo": lo, f"test_{metric}_hi": hi})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -186,3 +220,310 @@ def fold_predictions(run: Table1Run, subset: str, seed: int) -> pd.DataFrame:
     grid = run.grid
     p = pd.concat([grid.predictions[grid.predictions["seed"] == seed], run.ridge_predictions])
     return p[(p["split"] == "test") & (p["subset"] == subset)]
+
+
+# ----------------------------------------------------------------- the leak check
+def with_folds(fs: FeatureSet, segments: pd.DataFrame) -> FeatureSet:
+    """``fs`` with each segment's fold as ``segments`` (columns segment_id, split) gives it."""
+    folds = segments.set_index("segment_id")["split"]
+    missing = sorted(set(fs.segment_id) - set(folds.index))
+    if missing:
+        raise ValueError(
+            f"{fs.corpus}: {len(missing)} segment(s) have no fold in the segment table, e.g. "
+            f"{missing[:3]}"
+        )
+    return dataclasses.replace(fs, split=folds.loc[fs.segment_id].to_numpy())
+
+
+def leak_check(
+    official: Mapping[str, FeatureSet], own: Mapping[str, FeatureSet], loss_config: LossConfig
+) -> pd.DataFrame:
+    """Ridge test r per subset on the same features split two ways: the official folds and the
+    features' own split. Long form: subset, folds (:data:`OFFICIAL_FOLDS`, :data:`OWN_FOLDS`), r, n.
+    """
+    parts = []
+    for name, splits in ((OFFICIAL_FOLDS, official), (OWN_FOLDS, own)):
+        runs, _ = ridge_runs(splits, SUBSETS, loss_config)
+        parts.append(runs[runs["split"] == "test"].assign(folds=name))
+    return pd.concat(parts, ignore_index=True)[["subset", "folds", "r", "n"]]
+
+
+def leak_table(check: pd.DataFrame) -> pd.DataFrame:
+    """:func:`leak_check`'s test r as a table: one row per subset, one column per way to split."""
+    return check.pivot_table(index="subset", columns="folds", values="r", sort=False)
+
+
+def p_text(p: float) -> str:
+    """A p-value as the book writes it: ``p = 0.012``, ``p < 0.001``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+@dataclass(frozen=True)
+class RGap:
+    """One subset's r on two different sets of segments, a and b, and whether a is higher."""
+
+    subset: str
+    r_a: float
+    n_a: int
+    r_b: float
+    n_b: int
+
+    @property
+    def difference(self) -> float:
+        """r on a minus r on b."""
+        return self.r_a - self.r_b
+
+    @property
+    def p(self) -> float:
+        """Two-sided p of equal correlations (Fisher z, independent samples)."""
+        return r_difference_p(self.r_a, self.n_a, self.r_b, self.n_b)
+
+    @property
+    def higher(self) -> bool:
+        """Whether r on a is above r on b beyond sampling noise (see :data:`ALPHA`)."""
+        return self.difference > 0 and self.p < ALPHA
+
+    def text(self) -> str:
+        """``0.814 against 0.604 (+0.210, p < 0.001)``."""
+        return f"{self.r_a:.3f} against {self.r_b:.3f} ({self.difference:+.3f}, {p_text(self.p)})"
+
+
+def _subset_name(subset: str) -> str:
+    """``T (text)`` for a single modality, the subset itself otherwise."""
+    return f"{subset} ({MODALITY_NAMES[subset]})" if subset in MODALITY_NAMES else subset
+
+
+def _listing(gaps: Sequence[RGap]) -> str:
+    """``V (visual) 0.564 against 0.092 (...); T+V 0.810 against ...``."""
+    return "; ".join(f"{_subset_name(g.subset)} {g.text()}" for g in gaps)
+
+
+@dataclass(frozen=True)
+class LeakVerdict:
+    """Test r of the same ridge on the official folds (a) against the features' own split (b)."""
+
+    gaps: tuple[RGap, ...]  # one per subset, in SUBSETS order
+
+    @property
+    def leaky(self) -> tuple[RGap, ...]:
+        """The subsets whose test r is higher on the official folds beyond sampling noise."""
+        return tuple(g for g in self.gaps if g.higher)
+
+    def sentence(self) -> str:
+        """The verdict as the chapter states it."""
+        t = {g.subset: g for g in self.gaps}.get("T")
+        text = (
+            f"With the same ridge, the text features reach a test r of {t.r_a:.3f} on the "
+            f"official folds and {t.r_b:.3f} on `bclstm_split` ({t.difference:+.3f}, {p_text(t.p)}; "
+            f"Fisher z, n = {t.n_a} and {t.n_b} test segments). "
+            if t is not None
+            else ""
+        )
+        leaky, n = self.leaky, len(self.gaps)
+        if not leaky:
+            return text + (
+                f"On none of the {n} subsets is the official folds' test r higher beyond sampling "
+                f"noise ({_listing(self.gaps)}): no leak shows in these numbers."
+            )
+        largest = max(leaky, key=lambda g: g.difference)
+        rest = [g for g in self.gaps if not g.higher]
+        text += (
+            f"The official folds give a higher test r beyond sampling noise on {len(leaky)} of "
+            f"{n} subsets, most of all {_subset_name(largest.subset)}: {largest.text()}"
+        )
+        if rest:
+            text += f"; not on {', '.join(_subset_name(g.subset) for g in rest)}"
+        return text + (
+            ". That gap is the leak: on the official test fold the features carry labels their "
+            "extractors were trained on."
+        )
+
+
+def leak_verdict(check: pd.DataFrame) -> LeakVerdict:
+    """The verdict of :func:`leak_check`'s rows (subsets in :data:`SUBSETS` order)."""
+    t = check.set_index(["folds", "subset"])
+    gaps = []
+    for subset in SUBSETS:
+        if (OFFICIAL_FOLDS, subset) in t.index and (OWN_FOLDS, subset) in t.index:
+            a, b = t.loc[(OFFICIAL_FOLDS, subset)], t.loc[(OWN_FOLDS, subset)]
+            gaps.append(RGap(subset, float(a["r"]), int(a["n"]), float(b["r"]), int(b["n"])))
+    return LeakVerdict(tuple(gaps))
+
+
+# ----------------------------------------------------------------- validation against test
+@dataclass(frozen=True)
+class OptimismVerdict:
+    """Validation r (a) against test r (b) per subset, and the epoch early stopping kept."""
+
+    model: str
+    gaps: tuple[RGap, ...]  # seed-mean validation and test r per subset
+    kept_epoch_mean: float
+    kept_epoch_min: int
+    kept_epoch_max: int
+    epochs_run_mean: float
+    max_epochs: int
+    n_runs: int
+
+    @property
+    def optimistic(self) -> tuple[RGap, ...]:
+        """The subsets whose validation r is above their test r beyond sampling noise."""
+        return tuple(g for g in self.gaps if g.higher)
+
+    def sentence(self) -> str:
+        """The verdict as the chapter states it."""
+        opt, n = self.optimistic, len(self.gaps)
+        rest = [g for g in self.gaps if not g.higher]
+        if opt:
+            text = (
+                f"The {self.model} model's validation r (mean over seeds) is above its test r "
+                f"beyond sampling noise (Fisher z, p < {ALPHA}) on "
+                f"{len(opt)} of {n} subsets: {_listing(sorted(opt, key=lambda g: -g.difference))}"
+            )
+            text += f". Not on {_listing(rest)}." if rest else "."
+        else:
+            text = (
+                f"On none of the {n} subsets is the {self.model} model's validation r (mean over "
+                f"seeds) above its test r beyond sampling noise: {_listing(self.gaps)}."
+            )
+        return text + (
+            f" Early stopping kept epoch {self.kept_epoch_mean:.1f} on average over the "
+            f"{self.n_runs} runs (from {self.kept_epoch_min} to {self.kept_epoch_max}), of at "
+            f"most {self.max_epochs}; the runs stopped after {self.epochs_run_mean:.1f} epochs on "
+            "average."
+        )
+
+
+def optimism_verdict(runs: pd.DataFrame, max_epochs: int, model: str = "fusion") -> OptimismVerdict:
+    """The verdict of a Table-1 experiment's runs (:attr:`Table1Run.runs`) for one ``model``.
+
+    Per subset the validation and test r are the means over seeds (n: that split's segments).
+    """
+    rows = runs[runs["model"] == model]
+    if rows.empty:
+        raise ValueError(f"optimism_verdict: no runs of model '{model}'")
+    wide = rows.pivot_table(
+        index=["subset", "seed"], columns="split", values=["r", "n"], sort=False
+    )
+    mean = wide.groupby(level="subset", sort=False).mean()
+    gaps = tuple(
+        RGap(
+            s,
+            float(mean.loc[s, ("r", "valid")]),
+            int(mean.loc[s, ("n", "valid")]),
+            float(mean.loc[s, ("r", "test")]),
+            int(mean.loc[s, ("n", "test")]),
+        )
+        for s in SUBSETS
+        if s in mean.index
+    )
+    one = rows[rows["split"] == "test"]  # one row per run
+    return OptimismVerdict(
+        model=model,
+        gaps=gaps,
+        kept_epoch_mean=float(one["best_epoch"].mean()),
+        kept_epoch_min=int(one["best_epoch"].min()),
+        kept_epoch_max=int(one["best_epoch"].max()),
+        epochs_run_mean=float(one["epochs"].mean()),
+        max_epochs=int(max_epochs),
+        n_runs=len(one),
+    )
+
+
+# ----------------------------------------------------------------- fusion against ridge
+def comparison_text(c: Mapping[str, float]) -> str:
+    """The fusion model against ridge and late fusion, in sentences, from :func:`fusion_vs_ridge`."""
+    n = c["n_subsets"]
+    return (
+        f"- Test r, fusion minus ridge: from {c['d_r_min']:+.3f} to {c['d_r_max']:+.3f} across "
+        f"the {n} subsets (mean {c['d_r_mean']:+.3f}); the fusion model is better on "
+        f"{c['n_fusion_r_higher']} of {n}.\n"
+        f"- Test MAE, fusion minus ridge: from {c['d_mae_min']:+.3f} to {c['d_mae_max']:+.3f} "
+        f"(mean {c['d_mae_mean']:+.3f}); lower for the fusion model on {c['n_fusion_mae_lower']} "
+        f"of {n}.\n"
+        f"- Spread of the fusion model's test predictions relative to the labels' (sd ratio): "
+        f"{c['sd_ratio_fusion_min']:.2f} to {c['sd_ratio_fusion_max']:.2f} (ridge "
+        f"{c['sd_ratio_ridge_min']:.2f} to {c['sd_ratio_ridge_max']:.2f}). Rescaled by a line "
+        f"fitted on validation, its mean test MAE goes from {c['mae_fusion']:.3f} to "
+        f"{c['mae_rescaled_fusion']:.3f} (ridge: {c['mae_ridge']:.3f} to "
+        f"{c['mae_rescaled_ridge']:.3f}).\n"
+        f"- Joint training against late fusion of the unimodal models (test r, multi-modality "
+        f"subsets): joint higher on {c['n_joint_higher']} of {c['n_late']}, by "
+        f"{c['joint_minus_late_r']:+.3f} on average."
+    )
+
+
+def subset_lines(summary: pd.DataFrame) -> list[str]:
+    """One bullet per subset of :func:`summarise_test`: fusion test r and MAE, ridge in brackets."""
+    return [
+        f"- {k}: r {summary.loc[k, ('test_r', 'fusion')]:.3f} "
+        f"({summary.loc[k, ('test_r', 'ridge')]:.3f}), "
+        f"MAE {summary.loc[k, ('test_mae', 'fusion')]:.3f} "
+        f"({summary.loc[k, ('test_mae', 'ridge')]:.3f})"
+        for k in SUBSETS
+        if k in summary.index
+    ]
+
+
+def fusion_ridge_differences(run: Table1Run, n_resamples: int = 2000) -> pd.DataFrame:
+    """Fusion (mean over seeds) minus ridge on the test segments, per subset and metric (r, MAE),
+    with a paired percentile-bootstrap interval at confidence 1 - :data:`ALPHA`
+    (:func:`~msa_lib.evaluate.seed_mean_ci`). Columns: subset, metric, difference, lo, hi.
+    """
+    preds = run.grid.predictions
+    fusion = preds[(preds["split"] == "test") & (preds["model"] == "fusion")]
+    ridge = run.ridge_predictions[run.ridge_predictions["split"] == "test"]
+    rows = []
+    for subset in SUBSETS:
+        f = fusion[fusion["subset"] == subset].pivot(
+            index="segment_id", columns="seed", values="pred"
+        )
+        r = ridge[ridge["subset"] == subset].set_index("segment_id")
+        if f.empty or r.empty:
+            continue
+        r = r.loc[f.index]
+        for metric in ("r", "mae"):
+            d, lo, hi = seed_mean_ci(
+                r["label"].to_numpy(),
+                [f[seed].to_numpy() for seed in f.columns],
+                metric,
+                minus=[r["pred"].to_numpy()],
+                n_resamples=n_resamples,
+                confidence=1 - ALPHA,
+            )
+            rows.append({"subset": subset, "metric": metric, "difference": d, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=["subset", "metric", "difference", "lo", "hi"])
+
+
+def difference_text(diffs: pd.DataFrame, ci: IntervalText) -> str:
+    """Which fusion-minus-ridge differences of :func:`fusion_ridge_differences` are resolved
+    (interval excluding 0), per metric; ``ci`` writes an interval (the book's ``ci_text``)."""
+    lines = []
+    # where 0 lies against the interval when the fusion model is the better one: below the
+    # interval of a difference in r, above that of a difference in MAE
+    for metric, label, fusion_better in (("r", "r", "below"), ("mae", "MAE", "above")):
+        d = diffs[diffs["metric"] == metric]
+        if d.empty:
+            continue
+        sides = [side_of(0.0, lo, hi) for lo, hi in zip(d["lo"], d["hi"])]
+        wins = [s for s in sides if s == fusion_better]
+        resolved = [
+            f"{k} {ci(v, lo, hi, sign=True)}"
+            for k, v, lo, hi, s in zip(d["subset"], d["difference"], d["lo"], d["hi"], sides)
+            if s in ("above", "below")
+        ]
+        head = (
+            f"- Test {label}, fusion (mean over seeds) minus ridge, {1 - ALPHA:.0%} paired-"
+            "bootstrap intervals over the test segments: "
+        )
+        if resolved:
+            lines.append(
+                head + f"the interval excludes 0 on {len(resolved)} of {len(d)} subsets ("
+                f"{'; '.join(resolved)}), in the fusion model's favour on {len(wins)}; on the "
+                "others the difference is within test-sample noise."
+            )
+        else:
+            lines.append(
+                head + f"every interval contains 0 (the {len(d)} subsets): no difference is "
+                "resolved by this test fold."
+            )
+    return "\n".join(lines)

@@ -20,14 +20,19 @@ target test fold is scored once per setting and seed. :func:`summarise` gives me
 seeds with 95% paired-bootstrap intervals over test segments of the seed-mean metric. With a cache
 folder, every trained model, adapter set and fine-tuned row is kept in a
 :class:`~msa_lib.io.cache.ResultCache` under a key of the data, the settings and the code.
+
+What the chapter states comes from :func:`transfer_verdict` (one transfer's answer) and
+:func:`closing_text` (the findings over every transfer), read from :func:`summarise`'s rows: a
+setting is at chance when its interval of r contains 0, and one setting is set against another by
+where its r lies against the other's interval.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,12 +42,18 @@ from msa_lib.adapters.adabn import adabn_fusion
 from msa_lib.adapters.base import Adapter, get, names
 from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import metrics, seed_mean_ci
+from msa_lib.evaluate import metrics, seed_mean_ci, side_of
+from msa_lib.experiments.adapters import PAPER_KIND, chance_word
 from msa_lib.io.cache import ResultCache, cache_key
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.fusion import TrainedModel, fine_tune, fit, predict
 
 SETTINGS = ("source model", "zero-shot", "fine-tuned", "target only")
+ALIGNMENT_KINDS = ("coral", "ot")  # kinds that align distributions without pairs
+
+# ci(value, lo, hi, sign=...) -> "v [lo, hi]": the book's interval format, given by the chapter
+# (msa_lib.book.format.ci_text; a study module does not import the book)
+IntervalText = Callable[..., str]
 
 
 class TransferError(ValueError):
@@ -390,3 +401,216 @@ def run_transfer(
         fine_tune_kinds = [k for k in dict.fromkeys(("paper", best)) if k in kinds]
     tuned = Parallel(n_jobs=n_jobs)(delayed(tune)(k, s) for k in fine_tune_kinds for s in seeds)
     return pd.DataFrame(rows + list(tuned)), list(fine_tune_kinds)
+
+
+# ----------------------------------------------------------------- what the rows say
+@dataclass(frozen=True)
+class Score:
+    """A setting's mean r over seeds and its 95% interval."""
+
+    r: float
+    lo: float
+    hi: float
+    valid_r: float = float("nan")  # mean target-validation r, where the setting has one
+
+    @property
+    def chance(self) -> str:
+        """Where the interval lies against 0: above, at or below chance."""
+        return chance_word(self.lo, self.hi)
+
+    def text(self, ci: IntervalText) -> str:
+        """``0.460 [0.407, 0.512]``."""
+        return ci(self.r, self.lo, self.hi)
+
+    def against(self, other: Score) -> str:
+        """Where this r lies against ``other``'s interval: above, inside, below."""
+        return side_of(self.r, other.lo, other.hi)
+
+
+@dataclass(frozen=True)
+class TransferVerdict:
+    """One transfer's settings, as the chapter answers "does adaptation transfer, and which kind"."""
+
+    name: str
+    synthetic: bool
+    n: int  # target test segments scored
+    own: Score  # the source model in its own domain
+    alone: Score  # a model trained on the target alone
+    best: str  # the zero-shot kind of highest validation r
+    zero_shot: Mapping[str, Score]
+    adabn: Mapping[str, Score] = field(default_factory=dict)
+    tuned: Mapping[str, Score] = field(default_factory=dict)
+    paired: tuple[str, ...] = ()  # zero-shot kinds that learned from true pairs
+    oracle: float | None = None
+
+    def best_of(self, kinds: Sequence[str]) -> str:
+        """The zero-shot kind of highest validation r among ``kinds``."""
+        return max(kinds, key=lambda k: np.nan_to_num(self.zero_shot[k].valid_r, nan=-np.inf))
+
+    @property
+    def aligned(self) -> tuple[str, ...]:
+        """The zero-shot kinds that align distributions without pairs."""
+        return tuple(k for k in self.zero_shot if k in ALIGNMENT_KINDS)
+
+    def line(self, ci: IntervalText) -> str:
+        """The answer for this transfer, from its rows."""
+        z, best = self.zero_shot, self.zero_shot[self.best]
+        parts = [
+            f"**{self.name}** ({'SYNTHETIC' if self.synthetic else 'real'}, n = {self.n} target "
+            f"test segments): the source model scores r {self.own.r:.3f} in its own domain. "
+            f"Zero-shot, the kind of highest validation r is `{self.best}`: test r {best.text(ci)}"
+        ]
+        if PAPER_KIND in z and self.best != PAPER_KIND:
+            paper = z[PAPER_KIND]
+            parts.append(
+                f", against {paper.text(ci)} for the paper's random-pair adapter "
+                f"({best.r - paper.r:+.3f})"
+            )
+        if self.best in self.adabn:
+            parts.append(f"; AdaBN on top gives {self.adabn[self.best].r:.3f}")
+        parts.append(f". A model trained on the target alone reaches {self.alone.r:.3f}")
+        if self.tuned:
+            parts.append(
+                "; fine-tuned after adaptation: "
+                + ", ".join(f"`{k}` {v.r:.3f}" for k, v in self.tuned.items())
+            )
+        if self.oracle is not None:
+            parts.append(f"; the oracle bound is {self.oracle:.3f}")
+        return "".join(parts) + "."
+
+
+def _score(row: pd.Series) -> Score:
+    """A :func:`summarise` row's r, interval and validation r."""
+    return Score(float(row["r"]), float(row["r_lo"]), float(row["r_hi"]), float(row["valid_r"]))
+
+
+def transfer_verdict(
+    table: pd.DataFrame, name: str, oracle: float | None = None
+) -> TransferVerdict:
+    """The verdict of one transfer's rows of :func:`summarise` (``data`` equal to ``name``)."""
+    t = table[table["data"] == name]
+    if t.empty:
+        raise ValueError(
+            f"transfer_verdict: no rows of '{name}' (have {sorted(table['data'].unique())})"
+        )
+    one = {s: t[t["setting"] == s] for s in ("source model", "target only")}
+    lacking = [s for s, rows in one.items() if rows.empty]
+    if lacking:
+        raise ValueError(f"transfer_verdict: '{name}' has no {lacking} row")
+    zs = t[t["setting"] == "zero-shot"].set_index("adapter")
+    if zs.empty:
+        raise ValueError(f"transfer_verdict: '{name}' has no zero-shot rows")
+    bn = t[t["setting"] == "zero-shot + AdaBN"].set_index("adapter")
+    tuned = t[t["setting"] == "fine-tuned"].set_index("adapter")
+    alone = one["target only"].iloc[0]
+    return TransferVerdict(
+        name=name,
+        synthetic=t["data_source"].iloc[0] == "synthetic",
+        n=int(alone["n"]),
+        own=_score(one["source model"].iloc[0]),
+        alone=_score(alone),
+        best=str(zs["valid_r"].idxmax()),
+        zero_shot={k: _score(r) for k, r in zs.iterrows()},
+        adabn={k: _score(r) for k, r in bn.iterrows()},
+        tuned={k: _score(r) for k, r in tuned.iterrows()},
+        paired=tuple(k for k in zs.index if k not in ("none",) and get(k).paired),
+        oracle=oracle,
+    )
+
+
+_AS_OWN = {
+    "above": "better than its own inputs",
+    "inside": "about as well as its own inputs",
+    "below": "less well than its own inputs",
+}
+
+
+def closing_text(verdicts: Sequence[TransferVerdict], ci: IntervalText) -> str:
+    """The chapter's findings over every transfer: the paper's adapter, paired kinds, alignment
+    without pairs, and training on the target's labels."""
+    paras = []
+    papers = [v for v in verdicts if PAPER_KIND in v.zero_shot]
+    if papers:
+        rows = [
+            (v, label, s)
+            for v in papers
+            for label, s in (
+                ("zero-shot", v.zero_shot[PAPER_KIND]),
+                ("+ AdaBN", v.adabn.get(PAPER_KIND)),
+            )
+            if s is not None
+        ]
+        at_chance = all(s.chance == "at chance" for _, _, s in rows)
+        head = (
+            "The paper's random-pair adapter does not transfer in any of the measurements here: "
+            "its zero-shot rows, with and without AdaBN, are at chance"
+            if at_chance
+            else "The paper's random-pair adapter is not at chance in every zero-shot row"
+        )
+        paras.append(
+            head
+            + " ("
+            + "; ".join(f"{v.name} {label} r {s.text(ci)}, {s.chance}" for v, label, s in rows)
+            + ")."
+        )
+    with_pairs = [v for v in verdicts if v.paired]
+    if with_pairs:
+        parts = []
+        for v in with_pairs:
+            best = v.best_of(v.paired)
+            s = v.zero_shot[best]
+            side = s.against(v.own)
+            parts.append(
+                f"on {v.name}, through `{best}` the model reads the target features "
+                f"{_AS_OWN.get(side, 'with an undefined score')}: zero-shot r {s.text(ci)} "
+                f"({s.chance}), {side} the interval of its own-domain r {v.own.text(ci)}"
+            )
+        paras.append(
+            "Paired adapters (the same input through both extractors): " + "; ".join(parts) + "."
+        )
+    aligned = [v for v in verdicts if v.aligned]
+    if aligned:
+        parts = []
+        for v in aligned:
+            kinds = ", ".join(
+                f"`{k}` r {v.zero_shot[k].text(ci)} ({v.zero_shot[k].chance})" for k in v.aligned
+            )
+            if v.paired:
+                best = v.best_of(v.paired)
+                below = all(v.zero_shot[k].r < v.zero_shot[best].lo for k in v.aligned)
+                kinds += (
+                    f", {'all below' if below else 'not all below'} the interval of the best "
+                    f"paired kind (`{best}`)"
+                )
+            parts.append(f"on {v.name}, {kinds}")
+        paras.append(
+            "Without pairs, alignment by second moments (CORAL) or optimal transport: "
+            + "; ".join(parts)
+            + "."
+        )
+    parts = []
+    for v in verdicts:
+        best = v.zero_shot[v.best]
+        parts.append(
+            f"on {v.name} the model trained on the target alone reaches r {v.alone.text(ci)}, "
+            f"{v.alone.against(best)} the interval of the best zero-shot setting (`{v.best}`)"
+            + (
+                "; fine-tuned after adaptation: "
+                + ", ".join(f"`{k}` {s.r:.3f}" for k, s in v.tuned.items())
+                if v.tuned
+                else ""
+            )
+        )
+    stronger = all(v.alone.against(v.zero_shot[v.best]) == "above" for v in verdicts)
+    paras.append(
+        (
+            "Where labelled target data exist, training on them is the stronger baseline that a "
+            "transfer claim has to beat: "
+            if stronger
+            else "Training on the target's labels is not above the best zero-shot setting in "
+            "every transfer: "
+        )
+        + "; ".join(parts)
+        + "."
+    )
+    return "\n\n".join(paras)

@@ -116,6 +116,11 @@ def test_save_table_writes_a_data_source_column(tmp_path):
     assert path == tmp_path / "scores.csv"
     assert list(back.columns) == ["r", "data_source"]
     assert (back["data_source"] == "synthetic").all()
+    # rows from different data: one source per row, in place of a column the table has
+    mixed = pd.DataFrame({"data_source": ["x", "y"], "r": [0.1, 0.2]})
+    back = pd.read_csv(save_table(mixed, "mixed", tmp_path, ["synthetic", "real"]))
+    assert list(back.columns) == ["data_source", "r"]
+    assert back["data_source"].tolist() == ["synthetic", "real"]
 
 
 def test_save_figure_writes_a_png(tmp_path):

@@ -2,7 +2,9 @@
 
 import math
 
-from msa_lib.book.format import MISSING, ci_text, format_value
+import pandas as pd
+
+from msa_lib.book.format import MISSING, ci_column, ci_text, format_value
 
 
 def test_an_interval_is_written_one_way():
@@ -23,3 +25,14 @@ def test_values_are_rounded_shares_are_percentages_and_nan_is_a_dash():
     assert format_value(0.5, 3, percent=True) == "50.0%"
     assert format_value(float("nan"), 3) == MISSING
     assert format_value(True, 3) == "yes" and format_value(7, 3) == "7"
+
+
+def test_a_column_of_intervals_from_value_low_and_high_columns():
+    frame = pd.DataFrame(
+        {"r": [0.4123, math.nan, 0.2], "r_lo": [0.35, 0.1, math.nan], "r_hi": [0.47, 0.3, 0.4]}
+    )
+    assert ci_column(frame, "r") == ["0.412 [0.350, 0.470]", MISSING, "0.200"]
+    assert ci_column(frame, "r", digits=2, sign=True)[0] == "+0.41 [+0.35, +0.47]"
+    shares = pd.DataFrame({"acc": [0.8341], "acc_lo": [0.806], "acc_hi": [0.862]})
+    assert ci_column(shares, "acc", percent=True) == ["83.4% [80.6%, 86.2%]"]
+    assert ci_column(frame.drop(columns=["r_lo", "r_hi"]), "r") == ["0.412", MISSING, "0.200"]

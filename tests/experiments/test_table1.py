@@ -2,20 +2,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from msa_lib.book.format import ci_text
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data import DataFolder
+from msa_lib.data.featureset import FeatureSet
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import table1
 from msa_lib.experiments.table1 import (
+    OFFICIAL_FOLDS,
+    OWN_FOLDS,
+    RGap,
     by_model_columns,
     ci_table,
+    comparison_text,
+    difference_text,
     fold_predictions,
+    fusion_ridge_differences,
     fusion_vs_ridge,
+    leak_check,
+    leak_table,
+    leak_verdict,
+    optimism_verdict,
     oracle_r,
     run_table1,
     scale_table,
+    subset_lines,
     summarise_test,
     table1_value,
+    with_folds,
 )
 from msa_lib.train import SUBSETS
 
@@ -56,15 +70,29 @@ def test_table1_run_end_to_end(small_synthetic, tmp_path):
     assert c["n_late"] == 4  # the multi-modality subsets
     ci = ci_table(run, seed=0, n_resamples=50)
     assert set(ci["model"]) == {"fusion", "ridge"} and len(ci) == 14
-    t_fusion = ci[(ci.model == "fusion") & (ci.subset == "T")]["test r [95% CI]"].item()
-    est, lo, hi = (
-        float(v) for v in t_fusion.replace("[", "").replace("]", "").replace(",", "").split()
-    )
-    assert lo <= est <= hi
-    assert est == pytest.approx(summary.loc["T", ("test_r", "fusion")], abs=5e-4)  # one seed
+    t_fusion = ci[(ci.model == "fusion") & (ci.subset == "T")].iloc[0]
+    assert t_fusion["test_r_lo"] <= t_fusion["test_r"] <= t_fusion["test_r_hi"]
+    assert t_fusion["test_mae_lo"] <= t_fusion["test_mae"] <= t_fusion["test_mae_hi"]
+    assert t_fusion["test_r"] == pytest.approx(summary.loc["T", ("test_r", "fusion")])  # one seed
     preds = fold_predictions(run, "T+V+A", 0)
     assert set(preds["split"]) == {"test"} and set(preds["model"]) == {"fusion", "ridge"}
     assert len(preds) == 2 * int((fs.split == "test").sum())
+    # the paired intervals are of the same differences the summary holds
+    diffs = fusion_ridge_differences(run, n_resamples=50).set_index(["subset", "metric"])
+    assert len(diffs) == 14
+    for k in SUBSETS:
+        for metric in ("r", "mae"):
+            d = diffs.loc[(k, metric)]
+            want = (
+                summary.loc[k, (f"test_{metric}", "fusion")]
+                - summary.loc[k, (f"test_{metric}", "ridge")]
+            )
+            assert d["difference"] == pytest.approx(want)
+            assert d["lo"] <= d["difference"] <= d["hi"]
+    verdict = optimism_verdict(run.runs, max_epochs=2)
+    assert [g.subset for g in verdict.gaps] == list(SUBSETS) and verdict.n_runs == 7
+    assert 0 <= verdict.kept_epoch_min <= verdict.kept_epoch_max <= 2
+    assert "of at most 2" in verdict.sentence()
 
 
 def summary_and_scales():
@@ -165,3 +193,135 @@ def test_by_model_columns_flattens_value_and_model():
     assert list(flat.columns) == ["subset", "fusion rescaled", "ridge rescaled"]
     with pytest.raises(KeyError, match="sd"):
         by_model_columns(scales, {"sd": ""})
+
+
+def test_comparison_text_and_subset_lines_state_the_numbers():
+    summary, scales = summary_and_scales()
+    text = comparison_text(fusion_vs_ridge(summary, scales))
+    assert "from -0.100 to +0.100 across the 3 subsets" in text
+    assert "better on 2 of 3" in text and "joint higher on 1 of 1, by +0.030" in text
+    assert subset_lines(summary) == [
+        "- A: r 0.200 (0.300), MAE 1.000 (0.900)",
+        "- T: r 0.700 (0.600), MAE 0.800 (0.900)",
+        "- A+T: r 0.750 (0.700), MAE 0.700 (0.900)",
+    ]  # in SUBSETS order
+
+
+def test_difference_text_says_which_differences_the_intervals_resolve():
+    diffs = pd.DataFrame(
+        [
+            ("T", "r", 0.05, 0.01, 0.09),  # resolved, fusion better
+            ("A", "r", -0.02, -0.06, 0.02),  # within noise
+            ("T", "mae", 0.10, 0.05, 0.15),  # resolved, fusion worse
+            ("A", "mae", 0.01, -0.02, 0.04),
+        ],
+        columns=["subset", "metric", "difference", "lo", "hi"],
+    )
+    r_line, mae_line = difference_text(diffs, ci_text).splitlines()
+    assert "excludes 0 on 1 of 2 subsets (T +0.050 [+0.010, +0.090])" in r_line
+    assert "in the fusion model's favour on 1" in r_line
+    assert "(T +0.100 [+0.050, +0.150]), in the fusion model's favour on 0" in mae_line
+    within = diffs[diffs["subset"] == "A"]
+    assert "every interval contains 0" in difference_text(within, ci_text)
+
+
+def bclstm_like(n_videos: int = 40, per_video: int = 12) -> FeatureSet:
+    """Three modalities that carry the label, and an own split by video (train/test)."""
+    rng = np.random.default_rng(0)
+    n = n_videos * per_video
+    label = np.clip(rng.normal(0, 1.3, n), -3, 3).astype(np.float32)
+    feats = {
+        m: (np.outer(label, rng.normal(size=4)) + s * rng.normal(size=(n, 4))).astype(np.float32)
+        for m, s in (("audio", 3.0), ("visual", 2.0), ("text", 0.5))
+    }
+    video = np.repeat([f"v{i}" for i in range(n_videos)], per_video)
+    split = np.where(np.repeat(np.arange(n_videos), per_video) < 28, "train", "test")
+    return FeatureSet(
+        segment_id=[f"s{i}" for i in range(n)],
+        video_id=video,
+        split=split,
+        label=label,
+        features=feats,
+    )
+
+
+def test_the_leak_check_fits_the_same_ridge_on_two_splits():
+    fs = bclstm_like()
+    folds = np.array(["train", "valid", "test"])[np.arange(len(fs.label)) % 3]
+    segments = pd.DataFrame({"segment_id": fs.segment_id[::-1], "split": folds[::-1]})
+    official = with_folds(fs, segments)
+    assert (official.split == folds).all()  # matched by id, not by position
+    check = leak_check(fold_splits(official), fold_splits(fs, holdout=0.2), LossConfig())
+    assert list(check.columns) == ["subset", "folds", "r", "n"] and len(check) == 14
+    assert check.loc[check["folds"] == OFFICIAL_FOLDS, "n"].eq((folds == "test").sum()).all()
+    table = leak_table(check)
+    assert list(table.columns) == [OFFICIAL_FOLDS, OWN_FOLDS] and list(table.index) == list(SUBSETS)
+    assert (
+        table.loc["T", OWN_FOLDS]
+        == check.query("subset == 'T' and folds == @OWN_FOLDS")["r"].item()
+    )
+    with pytest.raises(ValueError, match="no fold"):
+        with_folds(fs, segments.iloc[1:])
+
+
+def leak_rows(official: dict, own: dict, n=(700, 750)) -> pd.DataFrame:
+    """A leak check's long rows from {subset: r} per way to split."""
+    return pd.DataFrame(
+        [{"subset": k, "folds": OFFICIAL_FOLDS, "r": v, "n": n[0]} for k, v in official.items()]
+        + [{"subset": k, "folds": OWN_FOLDS, "r": v, "n": n[1]} for k, v in own.items()]
+    )
+
+
+def test_leak_verdict_names_the_subsets_higher_on_the_official_folds():
+    v = leak_verdict(
+        leak_rows({"A": 0.15, "V": 0.56, "T": 0.81}, {"A": 0.14, "V": 0.09, "T": 0.60})
+    )
+    assert [g.subset for g in v.leaky] == ["V", "T"]
+    text = v.sentence()
+    assert "text features reach a test r of 0.810 on the official folds and 0.600" in text
+    assert "on 2 of 3 subsets, most of all V (visual): 0.560 against 0.090" in text
+    assert "not on A (audio)" in text and "That gap is the leak" in text
+    same = leak_verdict(leak_rows({"A": 0.15, "T": 0.60}, {"A": 0.14, "T": 0.61}))
+    assert same.leaky == () and "no leak shows" in same.sentence()
+    assert "leak:" not in same.sentence()
+
+
+def test_an_r_gap_is_resolved_by_fishers_z():
+    assert RGap("T", 0.5, 103, 0.3, 103).p == pytest.approx(0.0900, abs=1e-4)
+    assert not RGap("T", 0.5, 103, 0.3, 103).higher
+    assert RGap("T", 0.5, 400, 0.3, 400).higher and not RGap("T", 0.3, 400, 0.5, 400).higher
+
+
+def test_optimism_verdict_compares_validation_with_test_per_subset():
+    rows = []
+    for subset, valid_r, test_r in (("V", 0.73, 0.09), ("A", 0.16, 0.12)):
+        for seed, epoch in ((0, 5), (1, 15)):
+            for split, r, n in (
+                ("train", 0.9, 1200),
+                ("valid", valid_r, 240),
+                ("test", test_r, 750),
+            ):
+                rows.append(
+                    {
+                        "model": "fusion",
+                        "subset": subset,
+                        "seed": seed,
+                        "split": split,
+                        "r": r,
+                        "n": n,
+                        "best_epoch": epoch,
+                        "epochs": epoch + 25,
+                    }
+                )
+    runs = pd.DataFrame(rows)
+    v = optimism_verdict(pd.concat([runs, runs.assign(model="ridge")]), max_epochs=100)
+    assert [g.subset for g in v.gaps] == ["A", "V"] and [g.subset for g in v.optimistic] == ["V"]
+    assert (v.kept_epoch_mean, v.kept_epoch_min, v.kept_epoch_max) == (10.0, 5, 15)
+    text = v.sentence()
+    assert "on 1 of 2 subsets: V (visual) 0.730 against 0.090" in text
+    assert "Not on A (audio) 0.160 against 0.120" in text
+    assert "kept epoch 10.0 on average over the 4 runs (from 5 to 15), of at most 100" in text
+    flat = runs.assign(r=np.where(runs["split"] == "valid", 0.1, runs["r"]))
+    assert "On none of the 2 subsets" in optimism_verdict(flat, 100).sentence()
+    with pytest.raises(ValueError, match="late fusion"):
+        optimism_verdict(runs, 100, model="late fusion")

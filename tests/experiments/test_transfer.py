@@ -5,18 +5,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import msa_lib.experiments.transfer as transfer_mod
+from msa_lib.book.format import ci_text
 from msa_lib.config import AdapterConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.transfer import (
+    Score,
     TransferData,
     TransferError,
+    closing_text,
     oracle_r,
     run_transfer,
     summarise,
+    transfer_verdict,
 )
 
 FAST_ADAPTER = AdapterConfig(epochs=2, hidden=16, n_target_samples=64, components=3)
@@ -90,6 +95,13 @@ def test_every_setting_is_its_own_row_scored_on_the_target_test_fold():
     assert table.loc[0, "n"] == len(src["test"])
     assert table["seeds"].eq(2).all()
     assert (table["r_lo"] <= table["r"] + 1e-9).all() and (table["r"] <= table["r_hi"] + 1e-9).all()
+    verdict = transfer_verdict(table, "toy")
+    zs = table[table["setting"] == "zero-shot"].set_index("adapter")
+    assert verdict.best == zs["valid_r"].idxmax() and verdict.n == n_test
+    assert (
+        verdict.paired == () and verdict.aligned == ("coral",) and list(verdict.tuned) == ["coral"]
+    )
+    assert f"n = {n_test} target test segments" in verdict.line(ci_text)
 
 
 def test_paired_kinds_run_where_both_extractors_saw_the_same_segments():
@@ -170,3 +182,71 @@ def test_the_code_fingerprint_covers_the_adapter_kinds_loaded_by_name(monkeypatc
     monkeypatch.setattr(transfer_mod, "code_fingerprint", lambda m: seen.append(m) or real(m))
     transfer_mod.transfer_code()
     assert seen[0] == "msa_lib.experiments.transfer" and set(BUILTIN.values()) <= set(seen)
+
+
+def summary_rows(name: str, source: str, rows: list[tuple]) -> pd.DataFrame:
+    """A :func:`summarise`-like table from (setting, adapter, r, lo, hi, valid_r) rows."""
+    return pd.DataFrame(
+        [
+            {"setting": st, "adapter": k, "data": name, "data_source": source, "n": 686,
+             "r": r, "r_lo": lo, "r_hi": hi, "valid_r": v}
+            for st, k, r, lo, hi, v in rows
+        ]
+    )  # fmt: skip
+
+
+TEXT_ROWS = [
+    ("source model", "none", 0.39, 0.33, 0.45, np.nan),
+    ("target only", "none", 0.73, 0.69, 0.76, np.nan),
+    ("zero-shot", "paper", 0.02, -0.02, 0.05, 0.01),
+    ("zero-shot + AdaBN", "paper", 0.01, -0.02, 0.04, 0.02),
+    ("zero-shot", "paired-mlp", 0.46, 0.41, 0.51, 0.49),
+    ("zero-shot", "paired-ridge", 0.461, 0.41, 0.52, 0.48),
+    ("zero-shot", "coral", 0.17, 0.10, 0.24, 0.22),
+    ("fine-tuned", "paper", 0.20, 0.16, 0.24, 0.29),
+]
+
+
+def test_the_verdict_answers_from_the_rows():
+    v = transfer_verdict(summary_rows("text", "real", TEXT_ROWS), "text")
+    assert v.best == "paired-mlp"  # by validation r, not by test r
+    assert v.paired == ("paired-mlp", "paired-ridge") and v.aligned == ("coral",)
+    assert (
+        v.zero_shot["paper"].chance == "at chance" and v.zero_shot["coral"].chance == "above chance"
+    )
+    line = v.line(ci_text)
+    assert line.startswith("**text** (real, n = 686 target test segments)")
+    assert "`paired-mlp`: test r 0.460 [0.410, 0.510], against 0.020 [-0.020, 0.050]" in line
+    assert "(+0.440)" in line and "fine-tuned after adaptation: `paper` 0.200" in line
+    assert "oracle" not in line
+    text = closing_text([v], ci_text)
+    assert "does not transfer in any of the measurements here" in text
+    assert "through `paired-mlp` the model reads the target features better than its own" in text
+    assert "`coral` r 0.170 [0.100, 0.240] (above chance), all below the interval" in text
+    assert "training on them is the stronger baseline" in text
+    with pytest.raises(ValueError, match="no rows of 'other'"):
+        transfer_verdict(summary_rows("text", "real", TEXT_ROWS), "other")
+    with pytest.raises(ValueError, match="target only"):
+        transfer_verdict(summary_rows("text", "real", TEXT_ROWS[:1] + TEXT_ROWS[2:]), "text")
+
+
+def test_the_closing_text_changes_with_the_numbers():
+    rows = [list(r) for r in TEXT_ROWS]
+    rows[2][2:5] = (0.12, 0.05, 0.19)  # the paper's adapter above chance zero-shot
+    rows[1][2:5] = (0.32, 0.27, 0.37)  # the target-only model inside the best zero-shot interval
+    rows[4][2:5] = (0.30, 0.25, 0.35)  # paired kinds below the own-domain interval
+    rows[5][2:5] = (0.29, 0.24, 0.34)
+    v = transfer_verdict(summary_rows("text", "real", [tuple(r) for r in rows]), "text", 0.83)
+    text = closing_text([v], ci_text)
+    assert "is not at chance in every zero-shot row" in text
+    assert "less well than its own inputs" in text
+    assert "is not above the best zero-shot setting in every transfer" in text
+    assert "the oracle bound is 0.830" in v.line(ci_text)
+
+
+def test_a_score_against_chance_and_another_interval():
+    s = Score(0.46, 0.41, 0.51)
+    assert s.chance == "above chance" and Score(-0.3, -0.35, -0.2).chance == "below chance"
+    assert s.against(Score(0.39, 0.33, 0.45)) == "above"
+    assert s.against(Score(0.47, 0.40, 0.52)) == "inside"
+    assert s.text(ci_text) == "0.460 [0.410, 0.510]"
