@@ -1,8 +1,10 @@
 """Build the book: run every chapter (``notebooks/NN_*.py``) with papermill, then Jupyter Book.
 
-``book/_toc.yml`` is the one list of chapters and their order. Each chapter's jupytext source is
-converted to a notebook, executed by papermill into ``book/<name>.ipynb`` (kept even when a cell
-fails, so the error is visible in context), and Jupyter Book 1.x renders ``book/_build/html`` with
+``book/_toc.yml`` is the one list of chapters, their sections and their order: a chapter with
+``sections:`` is an opening page and one notebook per section (Jupyter Book numbers them 8.1, 8.2,
+...), each of which ``msa book --only`` can run alone. Each jupytext source is converted to a
+notebook, executed by papermill into ``book/<name>.ipynb`` (kept even when a cell fails, so the
+error is visible in context), and Jupyter Book 1.x renders ``book/_build/html`` with
 warnings as errors. The HTML reads offline: MathJax is copied into the build from the installed
 ``django-static-mathjax`` wheel (MathJax 3's own files), and nothing is loaded from a CDN.
 """
@@ -25,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def toc_chapters(toc: Path) -> list[str]:
-    """Chapter file names (without extension) listed in a Jupyter Book ``_toc.yml``."""
+    """File names (without extension) listed in a Jupyter Book ``_toc.yml``, in reading order:
+    each chapter followed by its ``sections``."""
     data = yaml.safe_load(toc.read_text())
     names: list[str] = []
 
@@ -52,6 +55,17 @@ def chapter_sources(root: Path) -> list[Path]:
     if orphans:
         raise ValueError(f"{toc}: notebooks {orphans} exist but are not listed; add them")
     return [root / "notebooks" / f"{c}.py" for c in chapters]
+
+
+def select_sources(sources: list[Path], only: list[str] | None) -> list[Path]:
+    """The sources named in ``only`` (chapters or sections, by file name), in toc order; all of
+    them when ``only`` is empty. An unknown name is an error listing the known ones."""
+    if not only:
+        return sources
+    unknown = sorted(set(only) - {s.stem for s in sources})
+    if unknown:
+        raise ValueError(f"unknown chapter(s) {unknown}; known: {[s.stem for s in sources]}")
+    return [s for s in sources if s.stem in only]
 
 
 def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path, float]:
@@ -129,28 +143,41 @@ def vendor_mathjax(book: Path) -> Path:
     return dest
 
 
-def built_toc(root: Path) -> tuple[Path, list[str]]:
-    """The toc to build: ``book/_toc.yml`` less chapters not executed yet (no ``book/<name>.ipynb``).
+def kept_entries(entries: list, missing: set[str]) -> list:
+    """A toc's entries less the files in ``missing``: a chapter not executed gives its place to
+    its executed sections (promoted one level), and a ``sections`` list left empty is dropped."""
+    out: list = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            out.append(entry)
+            continue
+        sections = kept_entries(entry.get("sections", []), missing)
+        if entry.get("file") in missing:
+            out += sections
+            continue
+        entry = {k: v for k, v in entry.items() if k != "sections"}
+        if sections:
+            entry["sections"] = sections
+        out.append(entry)
+    return out
 
-    Returns the toc file and the chapters left out; with none left out it is ``book/_toc.yml``."""
+
+def built_toc(root: Path) -> tuple[Path, list[str]]:
+    """The toc to build: ``book/_toc.yml`` less chapters and sections not executed yet (no
+    ``book/<name>.ipynb``); the executed sections of a chapter not executed take its place.
+
+    Returns the toc file and the files left out; with none left out it is ``book/_toc.yml``."""
     book = root / "book"
     toc = book / "_toc.yml"
     missing = [c for c in toc_chapters(toc) if not (book / f"{c}.ipynb").is_file()]
     if not missing:
         return toc, []
-
-    def keep(node):
-        if isinstance(node, dict):
-            if node.get("file") in missing:
-                return None
-            return {k: keep(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [k for k in (keep(v) for v in node) if k is not None]
-        return node
-
-    data = keep(yaml.safe_load(toc.read_text()))
-    if not data.get("chapters"):
-        data.pop("chapters", None)
+    data = yaml.safe_load(toc.read_text())
+    for holder in [data, *data.get("parts", [])]:
+        if "chapters" in holder:
+            holder["chapters"] = kept_entries(holder["chapters"], set(missing))
+            if not holder["chapters"]:
+                holder.pop("chapters")
     partial = book / "_build" / "_toc.partial.yml"
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -182,27 +209,42 @@ def build_html(root: Path) -> Path:
     return root / "book" / "_build" / "html"
 
 
-def run(data_dir: str | None = None, only: list[str] | None = None, html: bool = True) -> int:
-    """Execute the chapters (all, or those named in ``only``) and build the HTML book."""
-    root = repo_root()
-    sources = chapter_sources(root)
-    if only:
-        unknown = sorted(set(only) - {s.stem for s in sources})
-        if unknown:
-            raise ValueError(f"unknown chapter(s) {unknown}; known: {[s.stem for s in sources]}")
-        sources = [s for s in sources if s.stem in only]
+def run(
+    data_dir: str | None = None,
+    only: list[str] | None = None,
+    html: bool = True,
+    root: Path | None = None,
+) -> int:
+    """Execute the chapters (all, or those named in ``only``) and build the HTML book.
+
+    One run at a time per chapter: before any work the run takes the lock of each chapter it
+    executes (and, to build the HTML, of every chapter and of the HTML) in ``book/_build/.locks``
+    (:mod:`msa_lib.io.lock`). A second ``msa book`` that wants any of them is refused at once,
+    naming the first (process id, command, start time); runs of different chapters (``--only``
+    with ``--no-html``) go on side by side. ``root``: the project folder (default: this one).
+    """
+    from msa_lib.io.lock import all_locked
+
+    root = Path(root) if root is not None else repo_root()
+    every = chapter_sources(root)
+    sources = select_sources(every, only)
+    locks = root / "book" / "_build" / ".locks"
+    held = [(locks / f"{s.stem}.lock", f"chapter {s.stem}") for s in (every if html else sources)]
+    if html:
+        held.append((locks / "html.lock", "the HTML book"))
     params = {"data_dir": data_dir} if data_dir else {}
     if data_dir:
         os.environ["MSA_DATA_DIR"] = str(Path(data_dir).resolve())
     timings = []
-    for src in sources:
-        print(f"[book] running {src.name} ...", flush=True)
-        out, seconds = execute_chapter(src, root / "book", params)
-        timings.append((src.stem, seconds))
-        print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
-    if html:
-        path = build_html(root)
-        print(f"[book] HTML in {path}", flush=True)
+    with all_locked(held):  # or a LockError naming the run that holds one
+        for src in sources:
+            print(f"[book] running {src.name} ...", flush=True)
+            out, seconds = execute_chapter(src, root / "book", params)
+            timings.append((src.stem, seconds))
+            print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
+        if html:
+            path = build_html(root)
+            print(f"[book] HTML in {path}", flush=True)
     total = sum(s for _, s in timings)
     print(f"[book] {len(timings)} chapters executed in {total:.1f} s", flush=True)
     return 0

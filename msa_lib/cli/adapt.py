@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from msa_lib.cli.common import add_config_arg, print_json, read_config_file
+from msa_lib.cli.common import add_config_arg, print_json, read_config_file, report_zero_filled
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,12 +67,19 @@ def _kind(args: argparse.Namespace) -> str:
     return kind
 
 
-def _rows(fs, modality: str, split: str, path: str):
-    """The fold's rows of ``modality`` with whole vectors: (matrix, segment ids)."""
-    import numpy as np
-
+def _check_modality(fs, modality: str, path: str) -> None:
+    """A one-line error naming the file when ``fs`` has no usable ``modality`` columns."""
     if modality not in fs.features:
         raise ValueError(f"{path}: no modality '{modality}' (has {fs.modalities})")
+    if fs.dims[modality] == 0:
+        raise ValueError(f"{path}: modality '{modality}' has no columns (0-d); nothing to map")
+
+
+def _rows(fs, modality: str, split: str, path: str):
+    """The fold's rows of ``modality`` with whole vectors: (matrix, segment ids, zero rows)."""
+    import numpy as np
+
+    _check_modality(fs, modality, path)
     part = fs.select(split)
     if len(part) == 0:
         raise ValueError(f"{path}: no segments in fold '{split}'")
@@ -80,21 +87,28 @@ def _rows(fs, modality: str, split: str, path: str):
     ok = np.isfinite(x).all(axis=1)
     if not ok.any():
         raise ValueError(f"{path}: every '{modality}' row of fold '{split}' is missing")
-    return x[ok], part.segment_id[ok]
+    zeros = report_zero_filled("adapt", part, [modality], path, f" of fold '{split}'")[modality]
+    return x[ok], part.segment_id[ok], zeros
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the adapter and write it."""
+    from pathlib import Path
+
     from msa_lib.adapters.base import get
     from msa_lib.config import AdapterConfig, config_from_dict
     from msa_lib.data.featureset import FeatureSet
+    from msa_lib.io.atomic import check_writable_dir
+    from msa_lib.io.checkpoint import check_target
 
+    check_target(args.out)  # a file or a folder of other things: refused before fitting
+    check_writable_dir(Path(args.out).parent, f"--out {args.out}: its folder")
     config = AdapterConfig()
     if args.config:
         config = config_from_dict(AdapterConfig, read_config_file(args.config), args.config)
     kind = _kind(args)
-    xs, ids_s = _rows(FeatureSet.load(args.source), args.modality, args.split, args.source)
-    xt, ids_t = _rows(FeatureSet.load(args.target), args.modality, args.split, args.target)
+    xs, ids_s, zeros_s = _rows(FeatureSet.load(args.source), args.modality, args.split, args.source)
+    xt, ids_t, zeros_t = _rows(FeatureSet.load(args.target), args.modality, args.split, args.target)
     adapter = get(kind)(config).fit(xs, xt, (ids_s, ids_t))
     path = adapter.save(args.out)
     report = {
@@ -105,6 +119,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "out_dim": adapter.out_dim,
         "n_source": len(xs),
         "n_target": len(xt),
+        "n_zero_filled": {"source": zeros_s, "target": zeros_t},
         **adapter.info,
     }
     if args.json:
@@ -117,21 +132,30 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     """Map one modality of a FeatureSet and write the result (missing rows stay missing)."""
     import dataclasses
+    import sys
 
     import numpy as np
 
     from msa_lib.adapters.base import Adapter
     from msa_lib.data.featureset import FeatureSet, ModalityMeta
+    from msa_lib.io.atomic import check_writable_file
 
+    check_writable_file(args.out, "--out")
     adapter = Adapter.load(args.adapter)  # any kind
     fs = FeatureSet.load(args.features)
-    if args.modality not in fs.features:
-        raise ValueError(f"{args.features}: no modality '{args.modality}' (has {fs.modalities})")
+    _check_modality(fs, args.modality, args.features)
     x = fs.features[args.modality]
     ok = np.isfinite(x).all(axis=1)
+    if not ok.any():  # as msa extract when every segment failed: nothing usable, exit 1
+        print(
+            f"msa adapt: error: {args.features}: every '{args.modality}' row is missing "
+            f"(0 of {len(fs)} rows usable); nothing mapped, {args.out} not written",
+            file=sys.stderr,
+        )
+        return 1
+    zeros = report_zero_filled("adapt", fs, [args.modality], args.features)[args.modality]
     out = np.full((len(fs), adapter.out_dim), np.nan, dtype=np.float32)
-    if ok.any():
-        out[ok] = adapter.transform(x[ok])
+    out[ok] = adapter.transform(x[ok])
     meta = dict(fs.meta)
     meta[args.modality] = ModalityMeta(
         extractor=f"adapter:{adapter.kind}", params={"adapter": str(args.adapter)}
@@ -142,6 +166,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         "features": str(path),
         "rows": len(fs),
         "mapped": int(ok.sum()),
+        "n_zero_filled": zeros,
         "dim": adapter.out_dim,
     }
     if args.json:

@@ -1,4 +1,4 @@
-"""Helpers shared by the ``msa`` commands: JSON output, the ``--config FILE`` loader, CPU counts."""
+"""Helpers shared by the ``msa`` commands: JSON output, warnings, the ``--config FILE`` loader."""
 
 from __future__ import annotations
 
@@ -13,6 +13,30 @@ from msa_lib.io.jsonio import dumps, jsonable  # noqa: F401  (jsonable re-export
 def print_json(obj: Any) -> None:
     """Print one JSON object on stdout."""
     print(dumps(obj), flush=True)
+
+
+def warn(command: str, message: str) -> None:
+    """One warning line on stderr: ``msa <command>: warning: <message>``."""
+    import sys
+
+    print(f"msa {command}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def report_zero_filled(command: str, fs, modalities, origin: str, part: str = "") -> dict[str, int]:
+    """Rows of ``fs`` that are all zeros per modality, each count > 0 warned about on stderr.
+
+    Such rows stand for missing input (``--protocol paper`` gives a clip with no face 65
+    zeros), yet are used as data; ``part`` names the fold the rows come from (" of fold 'train'").
+    """
+    counts = {m: int(fs.zero_filled(m).sum()) for m in modalities}
+    for m, n in counts.items():
+        if n:
+            warn(
+                command,
+                f"{origin}: {n} of {len(fs)} '{m}' rows{part} are all zeros (a stand-in for "
+                "missing input, e.g. no face under --protocol paper) and are used as data",
+            )
+    return counts
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:

@@ -1,15 +1,23 @@
 """``msa extract``: features from a clip, a folder of clips or a segments table.
 
 Writes ``<out>/<extractor>.h5`` per extractor (modalities ``audio``, ``visual``, ``text``,
-``glove``), the merged ``<out>/features.h5`` and ``<out>/errors.jsonl``. Exit status 1 when every
-segment of an extractor failed; 2 for a bad request (config, paths, tables), before any segment runs.
+``glove``), the merged ``<out>/features.h5`` and ``<out>/errors.jsonl``. An existing output file
+is kept when the new one would have fewer good (non-NaN) rows, unless ``--overwrite``. One run at
+a time writes into an ``--out`` folder: a second is refused at once, naming the first (its
+process id and command). Runs into different folders may share a ``--cache`` folder.
+Exit status 1 when every segment of an extractor failed; 2 for a bad request (config, paths,
+tables, an ``--out`` in use or not writable), before any segment runs.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from msa_lib.cli.common import add_config_arg
+
+if TYPE_CHECKING:
+    from msa_lib.config import RayConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     p.add_argument("path", help="a clip, a folder of clips, or a segments.csv")
-    p.add_argument("--out", default="features", help="output folder (default: ./features)")
+    p.add_argument(
+        "--out",
+        default="features",
+        help="output folder (default: ./features); existing files in it are kept when the new "
+        "ones have fewer good rows, unless --overwrite; one run at a time writes into it",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="per-segment cache folder, which runs into other --out folders may share, even at "
+        "the same time (default: OUT/cache)",
+    )
     p.add_argument(
         "--extractors",
         nargs="+",
@@ -123,12 +142,12 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Run ``msa extract``."""
-    from msa_lib.cli.common import print_json
     from msa_lib.config import RayConfig
     from msa_lib.extract.base import ExtractError
     from msa_lib.extract.plan import plan
-    from msa_lib.extract.run.corpus import extract_corpus
     from msa_lib.extract.run.worker import check_cpus, resolve_workers
+    from msa_lib.io.atomic import check_writable_dir
+    from msa_lib.io.lock import folder_lock
 
     # a bad request fails before any work
     if args.address is not None and args.backend != "ray":
@@ -141,10 +160,31 @@ def cmd_extract(args: argparse.Namespace) -> int:
         workers = resolve_workers(workers)
     settings = settings_from_args(args)
     segments, corpus = plan(args.path, args.segments, args.media, args.transcript_encoding)
+    check_writable_dir(args.out, "--out")
+    if args.cache:
+        check_writable_dir(args.cache, "--cache")
+    with folder_lock(args.out, hint="or write to another --out"):
+        return _extract(args, segments, corpus, settings, workers, ray_config)
+
+
+def _extract(
+    args: argparse.Namespace,
+    segments: list,
+    corpus: str,
+    settings: dict,
+    workers: int,
+    ray_config: RayConfig,
+) -> int:
+    """The work of ``msa extract``, under its output folder's lock."""
+    from pathlib import Path
+
+    from msa_lib.cli.common import print_json
+    from msa_lib.extract.run.corpus import extract_corpus
+    from msa_lib.extract.run.worker import resolve_workers
+
+    cache = Path(args.cache) if args.cache else Path(args.out) / "cache"
     heard = None
     if args.asr and {"text", "glove"} & set(args.extractors):
-        from pathlib import Path
-
         from msa_lib.config import AsrConfig
         from msa_lib.extract.engines.asr import transcribe_segments
 
@@ -152,7 +192,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             segments,
             # threads of this machine (under --address, --workers counts the cluster's CPUs)
             AsrConfig(cpu_threads=workers if args.address is None else resolve_workers(0)),
-            cache_dir=Path(args.out) / "cache",
+            cache_dir=cache,
         )
     try:
         report = extract_corpus(
@@ -164,6 +204,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             corpus=args.corpus or corpus,
             source=args.source,
+            cache_dir=cache,
             overwrite=args.overwrite,
             backend=args.backend,
             ray_config=ray_config,

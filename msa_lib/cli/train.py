@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from msa_lib.cli.common import add_config_arg, print_json, read_config_file
+from msa_lib.cli.common import add_config_arg, print_json, read_config_file, report_zero_filled
 
 CORPUS_CHOICES = ("mosi-bclstm", "mosei", "mosi")
 
@@ -189,6 +189,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_config = configs["train"]
     fs = load_featureset(args.data_dir, args.corpus, args.features)
     modalities = choose_modalities(fs, args.modalities)
+    origin = " + ".join(args.features) if args.features else (args.corpus or "mosi-bclstm")
+    zeros = report_zero_filled("train", fs, modalities, origin)  # used as data: said, counted
     splits = make_splits(fs, args.holdout, train_config.seed)
     trained, history = fit(
         configs["model"],
@@ -213,6 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "epochs": len(history),
             "best_epoch": trained.best_epoch,
             "input_counts": trained.input_counts,
+            "n_zero_filled": zeros,
             "configs": configs,
             "scores": scores.set_index("split").to_dict("index"),
         }

@@ -35,13 +35,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--n-jobs", type=int, default=2, help="processes (one torch thread each)")
-    p.add_argument("--out", required=True, help="CSV of the summary rows")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="CSV of the summary rows (checked before any work; an existing file is replaced "
+        "when the run ends)",
+    )
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.set_defaults(func=cmd_transfer)
 
 
 def _data(args: argparse.Namespace):
     """The TransferData the arguments describe."""
+    from msa_lib.cli.common import report_zero_filled
     from msa_lib.data.featureset import FeatureSet
     from msa_lib.data.splits import fold_splits
     from msa_lib.experiments.transfer import TransferData
@@ -68,6 +74,9 @@ def _data(args: argparse.Namespace):
             )
         name = f"{source.corpus or args.source} -> {target.corpus or args.target}"
         data_source = target.source or "unknown"
+    origins = ("MOSEI .csd", "MOSI .csd") if args.csd else (args.source, args.target)
+    for fs, origin in zip((source, target), origins):
+        report_zero_filled("transfer", fs, [m for m in mods if m in fs.modalities], origin)
     pairs = None
     if args.pairs:
         new, model = (FeatureSet.load(p).select("train") for p in args.pairs)
@@ -77,21 +86,20 @@ def _data(args: argparse.Namespace):
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     """Run every setting and write the summary."""
-    from pathlib import Path
-
     from msa_lib.adapters.base import names
     from msa_lib.cli.common import print_json
     from msa_lib.experiments.transfer import run_transfer, summarise
+    from msa_lib.io.atomic import atomic_path, check_writable_file
 
     unknown = sorted(set(args.kinds) - {"none", *names()})
     if unknown:
         raise ValueError(f"unknown adapter kind(s) {unknown}; known: {['none', *names()]}")
+    out = check_writable_file(args.out, "--out")  # before every seed and kind, not after
     data = _data(args)
     rows, tuned = run_transfer(data, seeds=args.seeds, kinds=args.kinds, n_jobs=args.n_jobs)
     table = summarise(rows.to_dict("records"), data.name, data.data_source)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    with atomic_path(out, suffix=".csv") as tmp:
+        table.to_csv(tmp, index=False)
     if args.json:
         print_json({"out": str(out), "fine_tuned_after": tuned, "rows": table.to_dict("records")})
     else:

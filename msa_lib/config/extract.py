@@ -205,8 +205,13 @@ class AsrConfig(Checked):
     compression_ratio_threshold: float = 2.4  # Whisper's default
     tokens_per_second: float = 8.0  # decoding budget per second of audio (speech is 2-5 words/s)
     silence_peak: float = 1e-4  # -80 dBFS, as the audio extractor's ``silent`` flag
+    # Silero voice-activity filter (shipped with faster-whisper, run by onnxruntime): audio in
+    # which it finds no speech (a tone, a hum, noise) is not decoded, so no words are invented
+    vad_filter: bool = True
+    vad_threshold: float = 0.5  # speech probability above which a 32-ms frame is speech (Silero's)
 
     BOUNDS = {
+        "vad_threshold": "(0, 1)",
         "cpu_threads": ">= 1",
         "beam_size": ">= 1",
         "no_speech_threshold": "(0, 1]",

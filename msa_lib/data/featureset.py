@@ -104,6 +104,17 @@ class FeatureSet:
         """Boolean mask of segments whose ``modality`` row is missing (all NaN)."""
         return np.isnan(self.features[modality]).all(axis=1)
 
+    def zero_filled(self, modality: str) -> np.ndarray:
+        """Boolean mask of segments whose ``modality`` row is all zeros: a stand-in, not data.
+
+        The paper's code gives a clip with no face 65 zeros (``--protocol paper``, flagged
+        ``no_face``); such rows are counted and reported wherever a set is used.
+        """
+        x = self.features[modality]
+        if x.shape[1] == 0:
+            return np.zeros(len(x), bool)
+        return (x == 0).all(axis=1)
+
     def split_counts(self) -> dict[str, int]:
         """Number of segments in each split."""
         values, counts = np.unique(self.split, return_counts=True)

@@ -18,14 +18,15 @@ fit, so it is a post-hoc recalibration any user could apply, not a peek at the t
 Results over seeds are the mean of the per-seed metrics, with 95% paired-bootstrap intervals over
 test segments of that seed mean (:func:`seed_mean_ci`), and the differences that answer "does the
 correlation term buy r, and at what cost in MAE" are bootstrapped the same way, paired
-(:func:`difference_ci`).
+(:func:`difference_ci`). :func:`loss_verdict`, :func:`calibration_sentence` and
+:func:`epochs_sentence` state what the runs show; the chapter formats the tables.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,6 +243,11 @@ def summarise(result: AblationResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def loss_names(summary: pd.DataFrame) -> pd.Series:
+    """Each loss of a :func:`summarise` table by name, ``*`` marking the alpha chosen on valid."""
+    return summary["loss"] + np.where(summary["chosen_on_valid"], " *", "")
+
+
 def correlation_effect(result: AblationResult) -> dict[str, float]:
     """What the correlation term does: correlation loss minus its error term alone (MSE+MAE).
 
@@ -263,29 +269,138 @@ def correlation_effect(result: AblationResult) -> dict[str, float]:
     return out
 
 
-def ci_text(value: float, lo: float, hi: float, digits: int = 3, sign: bool = False) -> str:
-    """``0.612 [0.571, 0.650]`` (``+`` signs with ``sign``)."""
-    f = f"{{:{'+' if sign else ''}.{digits}f}}"
-    return f"{f.format(value)} [{f.format(lo)}, {f.format(hi)}]"
+# ----------------------------------------------------------------- verdicts
+LATE_EPOCH = 0.8  # a mean kept epoch past this share of the budget: still improving at the end
 
 
-def ablation_table(summary: pd.DataFrame, calibrated: bool = False) -> pd.DataFrame:
-    """The shown table: one row per loss, r / MAE / Acc-2 (non-0) with CIs and the spread ratio."""
-    suffix = "_cal" if calibrated else ""
-    out = pd.DataFrame(
-        {
-            "loss": summary["loss"] + np.where(summary["chosen_on_valid"], " *", ""),
-            "valid r": summary["valid_r"],
-        }
+def direction(lo: float, hi: float, up: str, down: str, none: str) -> str:
+    """Which way a 95% interval of a difference points, in words."""
+    return up if lo > 0 else down if hi < 0 else none
+
+
+def variant_alpha(variant: str, config: AblationConfig = AblationConfig()) -> float:
+    """The MSE weight ``alpha`` of a multi-task variant's name (``multi-task α=10`` -> 10.0)."""
+    names = {multitask_name(a): float(a) for a in config.alphas}
+    if variant not in names:
+        raise ValueError(f"{variant!r} is not a multi-task variant of {sorted(names)}")
+    return names[variant]
+
+
+@dataclass(frozen=True)
+class LossVerdict:
+    """What one data set's ablation shows: the correlation term's effect on r and MAE, the
+    spread of the predictions, what calibration does, and the multi-task alpha validation picks."""
+
+    name: str
+    effect: Mapping[str, float]  # correlation_effect: d_r, d_mae, d_mae_cal with _lo/_hi
+    r_with: float  # test r of the correlation loss
+    r_without: float  # test r of its error term alone
+    spread_with: float
+    spread_without: float
+    spread_range: tuple[float, float]  # across all losses
+    mae_range: tuple[float, float]  # test MAE across all losses, as trained
+    mae_cal_range: tuple[float, float]  # and calibrated on validation
+    chosen: str  # the multi-task variant of best mean validation r
+    chosen_alpha: float
+    chosen_r: float  # its test r
+    paper_alpha: float  # the alpha the paper reports (§3.7)
+    best: str  # the variant of highest test r (not a selection: the test fold's view)
+    best_r: float
+
+    @property
+    def term_buys_r(self) -> str:
+        """``buys r``, ``costs r`` or ``buys no r the test fold can resolve``."""
+        e = self.effect
+        return direction(
+            e["d_r_lo"], e["d_r_hi"], "buys r", "costs r", "buys no r the test fold can resolve"
+        )
+
+    def sentence(self, ci: Callable[..., str]) -> str:
+        """The verdict as one bullet; ``ci(value, lo, hi, sign=...)`` writes an interval."""
+        e = self.effect
+
+        def diff(key: str) -> str:
+            return ci(e[key], e[f"{key}_lo"], e[f"{key}_hi"], sign=True)
+
+        mae_word = direction(
+            e["d_mae_lo"], e["d_mae_hi"], "raises", "lowers", "does not resolvably change"
+        )
+        return (
+            f"- **{self.name}.** The correlation term {self.term_buys_r}: test r "
+            f"{self.r_with:.3f} with it, {self.r_without:.3f} without (difference and 95% CI: "
+            f"{diff('d_r')}). It {mae_word} test MAE ({diff('d_mae')}); with both losses calibrated "
+            f"on validation the MAE difference is {diff('d_mae_cal')}. Its predictions spread "
+            f"{self.spread_with:.2f} of the labels' sd ({self.spread_without:.2f} for {ERROR_ONLY}, "
+            f"{self.spread_range[0]:.2f} to {self.spread_range[1]:.2f} across all losses), and "
+            f"calibration takes the losses' test MAE from between {self.mae_range[0]:.3f} and "
+            f"{self.mae_range[1]:.3f} to between {self.mae_cal_range[0]:.3f} and "
+            f"{self.mae_cal_range[1]:.3f}. Validation picks α = {self.chosen_alpha:g} for the "
+            f"multi-task loss (test r {self.chosen_r:.3f}; the paper reports α = "
+            f"{self.paper_alpha:g}, §3.7); the highest test r is {self.best}'s "
+            f"({self.best_r:.3f})."
+        )
+
+
+def loss_verdict(result: AblationResult, summary: pd.DataFrame | None = None) -> LossVerdict:
+    """The verdict of one data set's ablation (``summary``: its :func:`summarise`, computed when
+    not given)."""
+    s = (summarise(result) if summary is None else summary).set_index("loss")
+    for need in (CORRELATION, ERROR_ONLY):
+        if need not in s.index:
+            raise ValueError(f"{result.name}: the ablation has no '{need}' runs")
+    chosen = str(s.index[s["chosen_on_valid"]][0])
+    best = str(s["r"].idxmax())
+    return LossVerdict(
+        name=result.name,
+        effect=correlation_effect(result),
+        r_with=float(s.loc[CORRELATION, "r"]),
+        r_without=float(s.loc[ERROR_ONLY, "r"]),
+        spread_with=float(s.loc[CORRELATION, "spread"]),
+        spread_without=float(s.loc[ERROR_ONLY, "spread"]),
+        spread_range=(float(s["spread"].min()), float(s["spread"].max())),
+        mae_range=(float(s["mae"].min()), float(s["mae"].max())),
+        mae_cal_range=(float(s["mae_cal"].min()), float(s["mae_cal"].max())),
+        chosen=chosen,
+        chosen_alpha=variant_alpha(chosen, result.config),
+        chosen_r=float(s.loc[chosen, "r"]),
+        paper_alpha=LossConfig().alpha_mse,
+        best=best,
+        best_r=float(s.loc[best, "r"]),
     )
-    for metric, shown in (("r", "test r"), ("mae", "test MAE"), ("acc2_non0", "Acc-2")):
-        m = f"{metric}{suffix}"
-        out[f"{shown} [95% CI]"] = [
-            ci_text(a, b, c) if metric != "acc2_non0" else f"{a:.1%} [{b:.1%}, {c:.1%}]"
-            for a, b, c in zip(summary[m], summary[f"{m}_lo"], summary[f"{m}_hi"])
-        ]
-    out["sd ratio"] = summary[f"spread{suffix}"]
-    return out
+
+
+def calibration_sentence(summary: pd.DataFrame, tol: float = 1e-9) -> str:
+    """Whether calibration left every loss's test r as it was (all slopes positive) or flipped it."""
+    if (summary["r_cal"] - summary["r"]).abs().max() < tol:
+        return (
+            f"Every mean slope is positive (the smallest is {summary['cal_slope'].min():.2f}), so "
+            "calibration leaves each loss's test r as it is and changes only the scale and offset "
+            "of its predictions."
+        )
+    return (
+        "Some fitted slopes are negative, which flips the sign of r for those seeds; the "
+        "calibrated r is in `book/results/loss_ablation.csv`."
+    )
+
+
+def epochs_sentence(results: Sequence[AblationResult], max_epochs: int) -> str:
+    """The epoch early stopping kept, on average per data set, and where it sat near the budget's
+    end (validation r still rising: those models are less converged than the others)."""
+    kept = {
+        a.name: float(a.runs.loc[a.runs["split"] == "test", "best_epoch"].mean()) for a in results
+    }
+    text = "The epoch kept (best validation r) was on average " + ", ".join(
+        f"{k:.1f} on {name}" for name, k in kept.items()
+    )
+    text += "."
+    for name, k in kept.items():
+        if k > LATE_EPOCH * max_epochs:
+            text += (
+                f" On {name} it was mostly near the last epoch: validation r was still rising when "
+                "training stopped, so those models are less converged than the others, and their "
+                "narrow predictions are partly the short budget's."
+            )
+    return text
 
 
 # ----------------------------------------------------------------- data

@@ -5,8 +5,8 @@
 (:mod:`msa_lib.data.align`) and the **averaged model**, the paper's fusion model on the
 time-averaged features of the same segments, splits and seeds (:func:`msa_lib.train.grid.run_grid`);
 :func:`summarise_comparison` gives both models' seed-mean test metrics with bootstrap intervals
-and their difference. :func:`trend_task` is a SYNTHETIC control where only the order of the
-frames carries the label.
+and their difference, and :func:`temporal_verdict` states what they show. :func:`trend_task` is a
+SYNTHETIC control where only the order of the frames carries the label.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,3 +253,60 @@ def summarise_comparison(
             y, preds["temporal"], metric, preds["averaged"], n_resamples=n_resamples
         )
     return pd.DataFrame(rows), effect
+
+
+@dataclass(frozen=True)
+class TemporalVerdict:
+    """What one comparison shows: the two models' test r, their difference with its paired
+    interval, the MAE difference, and the time each took."""
+
+    name: str
+    r_temporal: float
+    r_averaged: float
+    effect: Mapping[str, float]  # d_r, d_mae with _lo/_hi (temporal minus averaged)
+    seconds: Mapping[str, float]
+    n_seeds: int
+    n_test: int
+
+    @property
+    def outcome(self) -> str:
+        """Which model's r is higher beyond test-sample noise, in words."""
+        lo, hi = self.effect["d_r_lo"], self.effect["d_r_hi"]
+        if lo > 0:
+            return "the sequence model's r is higher beyond test-sample noise"
+        if hi < 0:
+            return "the averaged model's r is higher beyond test-sample noise"
+        return "within test-sample noise"
+
+    def sentence(self, ci: Callable[..., str], side_by_side: int | None = None) -> str:
+        """The verdict as one bullet; ``ci(value, lo, hi, sign=...)`` writes an interval;
+        ``side_by_side``: the runs trained in parallel, for the timing."""
+        e = self.effect
+        jobs = f", {side_by_side} side by side" if side_by_side else ""
+        return (
+            f"- **{self.name}** (n = {self.n_test} test segments): the sequence model's test r is "
+            f"{self.r_temporal:.3f} against {self.r_averaged:.3f} for the averaged model, a "
+            f"difference of {ci(e['d_r'], e['d_r_lo'], e['d_r_hi'], sign=True)} (95% CI; "
+            f"{self.outcome}); test MAE {ci(e['d_mae'], e['d_mae_lo'], e['d_mae_hi'], sign=True)}. "
+            f"Training took {self.seconds['temporal']:.0f} s for the sequence model and "
+            f"{self.seconds['averaged']:.0f} s for the averaged one ({self.n_seeds} seeds{jobs})."
+        )
+
+
+def temporal_verdict(
+    comparison: TemporalComparison, table: pd.DataFrame, effect: Mapping[str, float]
+) -> TemporalVerdict:
+    """The verdict of a comparison and its :func:`summarise_comparison` (table, effect)."""
+    row = table.set_index("model")
+    for need in ("temporal", "averaged"):
+        if need not in row.index:
+            raise ValueError(f"{comparison.name}: the summary has no '{need}' row")
+    return TemporalVerdict(
+        name=comparison.name,
+        r_temporal=float(row.loc["temporal", "r"]),
+        r_averaged=float(row.loc["averaged", "r"]),
+        effect=dict(effect),
+        seconds=dict(comparison.seconds),
+        n_seeds=int(row.loc["temporal", "seeds"]),
+        n_test=int(row.loc["temporal", "n_test"]),
+    )

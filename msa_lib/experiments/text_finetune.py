@@ -5,13 +5,19 @@ and scores the test fold once; the table holds every seed, their mean and sd wit
 intervals, and the ensemble of the seeds' predictions. Each finished seed (its model, a checkpoint
 folder, and ``scores.json``) is a folder of a :class:`~msa_lib.io.cache.ResultCache` (kind
 ``text-finetune``) keyed by data, settings, seed and code.
+
+:func:`text_verdict` states what the seeds show against the goals set for the model
+(:data:`GOALS`), a published model's MOSI figures and the frozen encoder's ridge;
+:func:`save_best_model` / :func:`load_best_model` keep the best seed's model in the book's results
+for the section that uses it (``msa predict``'s bundle).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -232,3 +238,162 @@ def run_text_finetune(
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     return table, best
+
+
+# ----------------------------------------------------------------- the saved model
+SAVED_MODEL = "text_model"  # the best seed's model, a checkpoint folder in the book's results
+TEXT_SECTION = "08_1_text"  # the book's section that trains and saves it
+
+
+def save_best_model(model: FineTunedText, results_dir: str | Path) -> Path:
+    """Save the best seed's model as ``<results_dir>/text_model`` (a checkpoint folder)."""
+    return model.save(Path(results_dir) / SAVED_MODEL)
+
+
+def load_best_model(results_dir: str | Path, source: str) -> FineTunedText:
+    """The model :func:`save_best_model` left in ``results_dir``, trained on data of ``source``;
+    a FileNotFoundError names the folder and the section to run first when it is absent, a
+    ValueError when it was trained on the other kind of data."""
+    path = Path(results_dir) / SAVED_MODEL
+    run_first = f"run the text section first (`msa book --only {TEXT_SECTION} --no-html`)"
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: no fine-tuned text model here; {run_first}")
+    model = FineTunedText.load(path)
+    if model.info.get("trained_on") != trained_on_label(source):
+        raise ValueError(
+            f"{path}: the text model was trained on {model.info.get('trained_on')!r}, not on this "
+            f"run's {source} data; {run_first}"
+        )
+    return model
+
+
+# ----------------------------------------------------------------- verdicts
+# The goal set for the fine-tuned model: Self-MM's MOSI figures (BERT-base, all three modalities),
+# rounded up, with text alone.
+GOALS = {"r": 0.80, "mae": 0.71, "acc2_non0": 0.86}
+GOAL_NAMES = {"r": "r", "mae": "MAE", "acc2_non0": "Acc-2 (non-0)"}
+LOWER_IS_BETTER = ("mae",)
+REFERENCE_MODEL = "Self-MM"
+REFERENCE_COLUMNS = {"r": "MOSI r", "mae": "MOSI MAE", "acc2_non0": "MOSI Acc-2 non0"}
+
+
+def _better(metric: str, value: float, than: float, strict: bool = True) -> bool:
+    """Whether ``value`` is better than ``than`` on ``metric`` (or as good, without ``strict``)."""
+    if metric in LOWER_IS_BETTER:
+        return value < than if strict else value <= than
+    return value > than if strict else value >= than
+
+
+def reference_figures(model: str = REFERENCE_MODEL) -> dict[str, float]:
+    """A published model's MOSI test figures (Acc-2 as a share), from
+    :func:`msa_lib.experiments.reference.anchors`."""
+    from msa_lib.experiments.reference import anchors
+
+    table = anchors().set_index("model")
+    if model not in table.index:
+        raise ValueError(f"no published figures for {model!r}; known: {list(table.index)}")
+    row = table.loc[model]
+    out = {m: float(row[c]) for m, c in REFERENCE_COLUMNS.items()}
+    out["acc2_non0"] /= 100  # the table gives percent
+    return out
+
+
+@dataclass(frozen=True)
+class TextVerdict:
+    """What the fine-tuned model's seeds show on the test fold: the seed mean against the goals,
+    a published model's figures and the frozen encoder's ridge, and the seeds' ensemble."""
+
+    source: str
+    n_seeds: int
+    n_test: int
+    mean: Mapping[str, float]  # a results_table row: r, r_lo, r_hi, mae, ..., acc2_non0
+    sd: Mapping[str, float]
+    ensemble: Mapping[str, float] | None  # None for one seed
+    goals: Mapping[str, float]
+    missed: tuple[str, ...]  # the goals (metrics) the seed mean misses
+    reference: str
+    beaten: tuple[str, ...]  # the reference's figures (metrics) the seed mean beats
+    ridge_r: float | None  # the frozen encoder + ridge's test r
+
+    def goal_text(self) -> str:
+        """``r ≥ 0.80, MAE ≤ 0.71, Acc-2 ≥ 86%``."""
+        parts = []
+        for m, v in self.goals.items():
+            sign = "≤" if m in LOWER_IS_BETTER else "≥"
+            value = f"{100 * v:.0f}%" if m == "acc2_non0" else f"{v:.2f}"
+            parts.append(f"{GOAL_NAMES[m].replace(' (non-0)', '')} {sign} {value}")
+        return ", ".join(parts)
+
+    def sentence(self, ci: Callable[..., str]) -> str:
+        """The verdict as the chapter states it; ``ci(value, lo, hi, ...)`` writes an interval."""
+        if self.source != "real":
+            return (
+                "On the SYNTHETIC corpus the transcripts are generated bags of words whose polar "
+                "words follow the label; the numbers above show that the code runs, not how well a "
+                "text model reads opinions, and no comparison with the published models is drawn."
+            )
+        m, sd = self.mean, self.sd
+        names = [GOAL_NAMES[k] for k in self.missed]
+        if not names:
+            reached = "reaches all three goals set for it"
+        elif len(names) == len(self.goals):
+            reached = "misses all three goals set for it"
+        else:
+            reached = f"misses the goals set for it on {', '.join(names)}"
+        text = (
+            f"Mean over {self.n_seeds} seeds, the fine-tuned MiniLM-L6 scores test r "
+            f"{ci(m['r'], m['r_lo'], m['r_hi'])} (sd {sd['r']:.3f} over seeds), MAE "
+            f"{ci(m['mae'], m['mae_lo'], m['mae_hi'])} (sd {sd['mae']:.3f}), Acc-2 (non-0) "
+            f"{100 * m['acc2_non0']:.1f}% (n = {self.n_test} test segments): it {reached} "
+            f"({self.goal_text()}), and "
+            + (
+                f"beats {self.reference}'s published {', '.join(GOAL_NAMES[k] for k in self.beaten)}"
+                if self.beaten
+                else f"beats none of {self.reference}'s published figures"
+            )
+            + " with text alone."
+        )
+        if self.ridge_r is not None:
+            text += (
+                f" Against chapter 4's frozen MiniLM + ridge (r {self.ridge_r:.3f}) fine-tuning "
+                f"adds {m['r'] - self.ridge_r:+.3f} in r."
+            )
+        if self.ensemble is not None:
+            e = self.ensemble
+            text += (
+                f" Averaging the {self.n_seeds} seeds' predictions (an ensemble, {self.n_seeds} "
+                f"times the cost) gives r {e['r']:.3f}, MAE {e['mae']:.3f}, Acc-2 "
+                f"{100 * e['acc2_non0']:.1f}%."
+            )
+        return text
+
+
+def text_verdict(
+    table: pd.DataFrame,
+    source: str,
+    ridge_r: float | None = None,
+    reference: str = REFERENCE_MODEL,
+    goals: Mapping[str, float] = GOALS,
+) -> TextVerdict:
+    """The verdict of :func:`run_text_finetune`'s table (rows per seed, ``mean``, ``sd`` and,
+    for several seeds, ``ensemble``); ``ridge_r``: the frozen encoder + ridge's test r."""
+    rows = table.assign(seed=table["seed"].astype(str)).set_index("seed")
+    missing = {"mean", "sd"} - set(rows.index)
+    if missing:
+        raise ValueError(f"text_verdict: the table lacks the row(s) {sorted(missing)}")
+    mean, sd = rows.loc["mean"].to_dict(), rows.loc["sd"].to_dict()
+    n_seeds = len(rows.index.difference(["mean", "sd", "ensemble"]))
+    published = reference_figures(reference)
+    return TextVerdict(
+        source=source,
+        n_seeds=n_seeds,
+        n_test=int(mean["n_test"]),
+        mean=mean,
+        sd=sd,
+        ensemble=rows.loc["ensemble"].to_dict() if "ensemble" in rows.index else None,
+        goals=dict(goals),
+        missed=tuple(m for m, g in goals.items() if not _better(m, mean[m], g, strict=False)),
+        reference=reference,
+        beaten=tuple(m for m, v in published.items() if _better(m, mean[m], v)),
+        ridge_r=ridge_r,
+    )

@@ -4,6 +4,13 @@ A cached vector is reused only when it was made by the same extractor settings a
 versions (the cache folder's name) from the same input: for media, the SHA-256 of the file's first
 and last MiB and its size, plus the window; for text, the transcript. An edited clip is recomputed
 even when its size and modification time did not change.
+
+Runs may share a cache folder at the same time: an entry's name holds its input key
+(``<segment>-<key>.npz``), so one name always holds the same result, and it is written to a
+temp file and renamed into place, so no reader ever sees half an entry. Two runs that compute
+the same segment write the same vector under the same name; runs whose segments share an id but
+not a clip keep both entries. An entry under the name used before (``<segment>.npz``) is still
+read when its stored key matches.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from msa_lib.io.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20  # bytes hashed at each end of a media file
+KEY_CHARS = 16  # hex characters of the input key in an entry's name (64 bits)
 
 
 def file_digest(path: str | os.PathLike, chunk: int = CHUNK) -> str:
@@ -54,8 +62,9 @@ class Cache:
         self.needs = extractor.needs
         self._digests: dict[str, str] = {}  # per run: a video cut into many segments is hashed once
 
-    def _path(self, seg: Segment) -> Path:
-        return self.dir / f"{safe_name(seg.segment_id)}.npz"
+    def _path(self, seg: Segment, key: str) -> Path:
+        """The entry of ``seg`` made from the input ``key`` (its content names it)."""
+        return self.dir / f"{safe_name(seg.segment_id)}-{key[:KEY_CHARS]}.npz"
 
     def input_key(self, seg: Segment) -> str:
         """What the cached result depends on: the media content and window, or the transcript."""
@@ -72,12 +81,15 @@ class Cache:
 
     def get(self, seg: Segment) -> Outcome | None:
         """The cached outcome, if present and made from the same input."""
-        p = self._path(seg)
+        key = self.input_key(seg)
+        p = self._path(seg, key)
         if not p.is_file():
-            return None
+            p = self.dir / f"{safe_name(seg.segment_id)}.npz"  # named as before content keys
+            if not p.is_file():
+                return None
         try:
             with np.load(p, allow_pickle=False) as z:
-                if str(z["key"]) != self.input_key(seg):
+                if str(z["key"]) != key:
                     return None
                 flags = {k[5:]: z[k].item() for k in z.files if k.startswith("flag_")}
                 warn = [str(w) for w in z["warnings"]] if "warnings" in z.files else []
@@ -93,11 +105,12 @@ class Cache:
         if out.vector is None or out.error is not None:
             return
         flags = {f"flag_{k}": np.asarray(v) for k, v in out.flags.items()}
-        with atomic_path(self._path(seg), suffix=".tmp.npz") as tmp:
+        key = self.input_key(seg)
+        with atomic_path(self._path(seg, key), suffix=".tmp.npz") as tmp:
             np.savez(
                 tmp,
                 vector=out.vector,
-                key=np.asarray(self.input_key(seg)),
+                key=np.asarray(key),
                 seconds=np.asarray(out.seconds),
                 warnings=np.asarray(out.warnings, dtype=str),
                 **flags,

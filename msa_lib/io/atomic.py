@@ -40,3 +40,46 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_writable_dir(folder: str | os.PathLike, what: str = "output folder") -> Path:
+    """Raise a one-line ``OSError`` naming the folder unless files can be created in ``folder``.
+
+    Checked before any work, so that a run does not end with its results unwritable. Nothing is
+    created: the nearest existing ancestor must be a folder this process can write in (tried
+    with a temp file, which also catches read-only file systems, where ``os.access`` is wrong
+    for root).
+    """
+    folder = Path(folder)
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        raise NotADirectoryError(
+            f"{what} {folder}: {base} is a file, not a folder, so nothing can be written under it"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".msa-write-check.", dir=base)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PermissionError(
+            f"{what} {folder}: cannot write in {base} ({reason}); choose a folder you can write"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return folder
+
+
+def check_writable_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Raise a one-line ``OSError`` unless the file ``path`` can be written (its folder, see above)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    check_writable_dir(path.parent, f"{what} {path}: its folder")
+    return path

@@ -20,7 +20,7 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,56 @@ def read_manifest(path: str | os.PathLike) -> dict:
         )
     if not manifest.get("parts"):
         raise BundleError(f"{mf}: the bundle has no parts")
+    check_parts(manifest, mf)
     return manifest
+
+
+PART_KEYS = ("path", "kind", "trained_on", "data_source")
+
+
+def check_parts(manifest: Mapping[str, Any], mf: Path) -> dict[str, Any]:
+    """Every part's entry, once, when the bundle loads; returns the fusion part's extractor settings.
+
+    A part names its folder, what it is and what it was trained on, real or synthetic; the
+    fusion part takes known modalities, and its extractor settings are valid. Anything else is
+    one BundleError naming the manifest, before any clip is heard.
+    """
+    from msa_lib.config import ConfigError
+    from msa_lib.extract.base import names, settings_from_dict
+
+    parts = manifest["parts"]
+    if not isinstance(parts, dict):
+        raise BundleError(f"{mf}: 'parts' is not a mapping of part name to entry")
+    unknown = sorted(set(parts) - {"text", "fusion"})
+    if unknown:
+        raise BundleError(f"{mf}: unknown part(s) {unknown}; a bundle has 'text' and/or 'fusion'")
+    for name, part in parts.items():
+        if not isinstance(part, dict):
+            raise BundleError(f"{mf}: the {name} part is not a mapping")
+        for key in PART_KEYS:
+            if key not in part:
+                raise BundleError(f"{mf}: the {name} part has no '{key}'")
+        if part["data_source"] not in ("real", "synthetic"):
+            raise BundleError(
+                f"{mf}: the {name} part has data_source '{part['data_source']}', not 'real' "
+                "or 'synthetic'"
+            )
+    fusion = parts.get("fusion")
+    if fusion is None:
+        return {}
+    mods = fusion.get("modalities")
+    if not isinstance(mods, list) or not mods:
+        raise BundleError(f"{mf}: the fusion part lists no modalities")
+    strange = [m for m in mods if m not in names()]
+    if strange:
+        raise BundleError(
+            f"{mf}: the fusion part takes modality {strange}, which no extractor makes "
+            f"(known: {names()})"
+        )
+    try:
+        return settings_from_dict(fusion.get("extractor_settings") or {}, str(mf))
+    except ConfigError as exc:
+        raise BundleError(f"{mf}: fusion part's extractor settings: {exc}") from exc
 
 
 def bundle_matches(path: str | os.PathLike, recipe: Mapping[str, Any]) -> bool:
@@ -208,13 +257,15 @@ class Bundle:
     manifest: dict
     text: Any = None  # FineTunedText
     fusion: Any = None  # TrainedModel
+    settings: dict = field(default_factory=dict)  # the fusion model's extractor settings
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Bundle:
         """Read the bundle in ``path`` (default: :func:`default_bundle_dir`)."""
         path = Path(path) if path is not None else default_bundle_dir()
-        manifest = read_manifest(path)
+        manifest = read_manifest(path)  # every part's entry checked (check_parts)
         parts = manifest["parts"]
+        settings = check_parts(manifest, path / MANIFEST)
         text = fusion = None
         if "text" in parts:
             from msa_lib.train.text import FineTunedText
@@ -230,7 +281,14 @@ class Bundle:
                 fusion = TrainedModel.load(path / parts["fusion"].get("path", FUSION_DIR))
             except (OSError, ValueError) as exc:
                 raise BundleError(f"{path}: fusion part cannot be loaded ({exc})") from exc
-        return cls(path, manifest, text, fusion)
+        if fusion is not None:
+            lacking = sorted(set(fusion.modalities) - set(parts["fusion"]["modalities"]))
+            if lacking:
+                raise BundleError(
+                    f"{path}: the fusion model takes {fusion.modalities}, the manifest lists "
+                    f"{parts['fusion']['modalities']}"
+                )
+        return cls(path, manifest, text, fusion, settings)
 
     @property
     def needs(self) -> list[str]:

@@ -31,7 +31,7 @@ import numpy as np
 
 from msa_lib.config import AsrConfig
 from msa_lib.io.jsonio import jsonable
-from msa_lib.predict.bundle import MANIFEST, MODALITIES, Bundle
+from msa_lib.predict.bundle import MODALITIES, Bundle
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ def read_text_arg(
         from msa_lib.extract.plan import read_transcript
 
         p = Path(transcript_file)
+        if p.is_dir():
+            raise PredictError(f"{p}: is a folder, not a transcript file (give a UTF-8 text file)")
         if not p.is_file():
             raise PredictError(f"{p}: transcript file not found")
         content, error = read_transcript(p)
@@ -150,11 +152,10 @@ class Predictor:
     def extractor(self, modality: str):
         """The fusion model's extractor for ``modality``, with the settings in the manifest."""
         if modality not in self._extractors:
-            from msa_lib.extract.base import build, settings_from_dict
+            from msa_lib.extract.base import build
 
-            values = self.bundle.manifest["parts"]["fusion"].get("extractor_settings") or {}
-            settings = settings_from_dict(values, str(self.bundle.path / MANIFEST))
-            self._extractors[modality] = build([modality], settings)[0]
+            # the settings were checked when the bundle loaded (msa_lib.predict.bundle.check_parts)
+            self._extractors[modality] = build([modality], self.bundle.settings)[0]
         return self._extractors[modality]
 
     def transcript(
@@ -196,9 +197,9 @@ class Predictor:
             return None, "no audio track"
         out = self.extractor(modality).run(Segment(clip.stem, clip.stem, str(clip)))
         flags = out.flags
+        if flags.get("no_face"):  # under the paper's protocol its vector is 65 zeros: no data
+            return None, f"no face found in {int(flags.get('n_frames', 0))} frames"
         if out.vector is None or not np.isfinite(out.vector).all():
-            if flags.get("no_face"):
-                return None, f"no face found in {int(flags.get('n_frames', 0))} frames"
             if flags.get("too_short"):
                 return None, "audio shorter than one analysis frame"
             return None, out.error or "no features"

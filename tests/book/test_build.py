@@ -5,17 +5,123 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from msa_lib.book.build import chapter_sources, toc_chapters
+from msa_lib.book.build import built_toc, chapter_sources, select_sources, toc_chapters
 from msa_lib.io.paths import repo_root
 
 ROOT = repo_root()
+NESTED_TOC = """format: jb-book
+root: intro
+options:
+  numbered: true
+chapters:
+  - file: 07_a
+  - file: 08_b
+    sections:
+      - file: 08_1_x
+      - file: 08_2_y
+  - file: 09_c
+"""
+
+
+def reading_order(stem: str) -> tuple[str, int]:
+    """``08_2_losses`` -> ("08", 2); a chapter's opening page (``08_beyond``) comes first (0)."""
+    chapter, rest = stem[:2], stem[3:]
+    section = rest.split("_")[0]
+    return chapter, int(section) if section.isdigit() else 0
 
 
 def test_every_chapter_is_in_the_toc_and_exists():
     sources = chapter_sources(ROOT)
     assert sources and sources[0].stem == "01_data"
-    assert [s.stem for s in sources] == sorted(s.stem for s in sources)
+    assert [s.stem for s in sources] == sorted((s.stem for s in sources), key=reading_order)
     assert set(toc_chapters(ROOT / "book" / "_toc.yml")) == {s.stem for s in sources}
+
+
+def test_chapter_8_is_an_opening_page_and_four_sections():
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    (ch8,) = [c for c in toc["chapters"] if c["file"] == "08_beyond"]
+    sections = [s["file"] for s in ch8["sections"]]
+    assert sections == ["08_1_text", "08_2_losses", "08_3_temporal", "08_4_predict"]
+    stems = [s.stem for s in chapter_sources(ROOT)]
+    assert stems[stems.index("08_beyond") : stems.index("08_beyond") + 5] == [
+        "08_beyond",
+        *sections,
+    ]
+    # each section runs alone: its own parameters, then the chapter setup
+    for name in sections:
+        nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", []), name
+        for param in ("data_dir", "results_dir", "seeds", "n_jobs", "cache_dir"):
+            assert f"\n{param} = " in f"\n{code[0].source}", (name, param)
+        assert "folder = start_chapter(data_dir)" in code[1].source, name
+
+
+def nested_book(tmp_path: Path, executed: list[str]) -> Path:
+    """A book folder with :data:`NESTED_TOC`, a source per file and ``executed`` notebooks."""
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book" / "_toc.yml").write_text(NESTED_TOC)
+    for name in ("07_a", "08_b", "08_1_x", "08_2_y", "09_c"):
+        (tmp_path / "notebooks" / f"{name}.py").write_text("# %% [markdown]\n# # x\n")
+    for name in executed:
+        (tmp_path / "book" / f"{name}.ipynb").write_text("{}")
+    return tmp_path
+
+
+def test_sections_are_read_in_order_and_run_alone(tmp_path):
+    root = nested_book(tmp_path, [])
+    order = ["07_a", "08_b", "08_1_x", "08_2_y", "09_c"]
+    assert toc_chapters(root / "book" / "_toc.yml") == order
+    sources = chapter_sources(root)
+    assert [s.stem for s in sources] == order
+    # `msa book --only 08_2_y`: that section alone; several keep the toc's order
+    assert [s.stem for s in select_sources(sources, ["08_2_y"])] == ["08_2_y"]
+    assert [s.stem for s in select_sources(sources, ["09_c", "08_1_x"])] == ["08_1_x", "09_c"]
+    assert select_sources(sources, None) == sources
+    with pytest.raises(ValueError, match=r"unknown chapter\(s\) \['08_3_z'\]"):
+        select_sources(sources, ["08_3_z"])
+    # a section's source missing from the toc is an error like a chapter's
+    (root / "notebooks" / "08_3_z.py").write_text("# %% [markdown]\n# # x\n")
+    with pytest.raises(ValueError, match=r"notebooks \['08_3_z'\] exist but are not listed"):
+        chapter_sources(root)
+
+
+def test_one_section_is_executed_alone(tmp_path, capsys):
+    """`msa book --only 08_2_y --no-html`: that section's notebook, no other."""
+    from msa_lib.book.build import run
+
+    root = nested_book(tmp_path, [])
+    (root / "notebooks" / "08_2_y.py").write_text(
+        '# %% [markdown]\n# # Y\n\n# %% tags=["parameters"]\ndata_dir = None\n\n# %%\nx = 6 * 7\n'
+    )
+    assert run(only=["08_2_y"], html=False, root=root) == 0
+    assert sorted(p.name for p in (root / "book").glob("*.ipynb")) == ["08_2_y.ipynb"]
+    assert "[book] 1 chapters executed" in capsys.readouterr().out
+
+
+def test_html_build_leaves_out_sections_not_executed(tmp_path):
+    import yaml
+
+    root = nested_book(tmp_path, ["07_a", "08_b", "08_2_y", "09_c"])
+    toc, missing = built_toc(root)
+    assert missing == ["08_1_x"]
+    chapters = yaml.safe_load(toc.read_text())["chapters"]
+    assert chapters[1] == {"file": "08_b", "sections": [{"file": "08_2_y"}]}
+    # no section executed: the chapter stays, without an empty `sections:`
+    (root / "book" / "08_2_y.ipynb").unlink()
+    toc, missing = built_toc(root)
+    assert missing == ["08_1_x", "08_2_y"]
+    assert yaml.safe_load(toc.read_text())["chapters"][1] == {"file": "08_b"}
+    # the opening page not executed: its executed sections take its place, in order
+    (root / "book" / "08_b.ipynb").unlink()
+    for name in ("08_1_x", "08_2_y"):
+        (root / "book" / f"{name}.ipynb").write_text("{}")
+    toc, missing = built_toc(root)
+    assert missing == ["08_b"]
+    assert toc_chapters(toc) == ["07_a", "08_1_x", "08_2_y", "09_c"]
 
 
 @pytest.mark.parametrize(
@@ -115,3 +221,76 @@ def test_papermill_injected_parameters_are_hidden_like_the_parameters_cell(tmp_p
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].metadata["tags"] == ["parameters"]
     assert cells[1].metadata["tags"] == ["injected-parameters", "hide-input"]
+
+
+BOOK_RUN = """
+import sys
+from pathlib import Path
+from msa_lib.book.build import run
+from msa_lib.io.lock import LockError
+try:
+    sys.exit(run(only=sys.argv[2:] or None, html=False, root=Path(sys.argv[1])))
+except LockError as exc:  # as `msa book` says it: one line, exit status 2
+    print(f"msa book: error: {exc}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def tiny_book(root: Path, seconds: float) -> Path:
+    """A project of two chapters: 01_slow sleeps ``seconds``, 02_quick does nothing."""
+    (root / "book").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "_config.yml").write_text("title: tiny\n")
+    (root / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: 01_slow\n  - file: 02_quick\n"
+    )
+    params = '# %% tags=["parameters"]\ndata_dir = None\n'
+    (root / "notebooks" / "01_slow.py").write_text(
+        f"# %% [markdown]\n# # Slow\n\n{params}\n# %%\nimport time\ntime.sleep({seconds})\n"
+    )
+    (root / "notebooks" / "02_quick.py").write_text(
+        f"# %% [markdown]\n# # Quick\n\n{params}\n# %%\nx = 1\n"
+    )
+    return root
+
+
+def test_the_book_started_twice_refuses_the_second_naming_the_first(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    root = tiny_book(tmp_path / "project", seconds=8)
+    lock = root / "book" / "_build" / ".locks" / "01_slow.lock"
+
+    def start(*only: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", BOOK_RUN, str(root), *only],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = start("01_slow")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (
+            lock.is_file() and str(first.pid) in lock.read_text()
+        ):
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.1)
+        for second in (start("01_slow"), start()):  # the same chapter; every chapter
+            out, err = second.communicate(timeout=60)
+            assert second.returncode == 2, (out, err)
+            line = err.strip().splitlines()[-1]
+            assert line.startswith("msa book: error: chapter 01_slow is in use by another run: ")
+            assert f"pid {first.pid} (" in line and "01_slow" in line[line.index("pid") :]
+            assert "[book] running" not in out
+        assert first.poll() is None  # refused at once, while the first still runs
+        other = start("02_quick")  # another chapter goes on beside it
+        out, err = other.communicate(timeout=120)
+        assert other.returncode == 0, err
+        assert "02_quick" in out and (root / "book" / "02_quick.ipynb").is_file()
+    finally:
+        out, err = first.communicate(timeout=180)
+    assert first.returncode == 0, err
+    assert (root / "book" / "01_slow.ipynb").is_file() and lock.read_text() == ""

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,118 @@ def test_real_mosi_clips(real_data_dir, tmp_path, capsys):
     assert set(text.split) == {"train"} and np.isfinite(text.label).all()  # from segments.csv
     merged = FeatureSet.load(tmp_path / "features.h5")
     assert sorted(merged.modalities) == ["audio", "text", "visual"] and len(merged) == 3
+
+
+# ----------------------------------------------------------------- two runs at once
+MSA = [sys.executable, "-c", "import sys; from msa_lib.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="module")
+def many_clips(tmp_path_factory) -> Path:
+    """Six different generated clips (2 s, a moving face and a tone each): real work for two runs."""
+    from msa_lib.extract.engines.media import write_media
+    from msa_lib.extract.generate import face_frames, tone
+
+    d = tmp_path_factory.mktemp("many")
+    for i in range(6):
+        write_media(
+            d / f"c{i}.mp4",
+            face_frames(20, 128, seed=i),
+            fps=10,
+            audio=tone(2.0, 22050, f0=120.0 + 15 * i, seed=i),
+            sample_rate=22050,
+        )
+    return d
+
+
+def start_extract(clips, out, *extra: str) -> subprocess.Popen:
+    """``msa extract`` of the clips' audio and visual features, as its own process."""
+    cmd = [*MSA, "extract", str(clips), "--out", str(out), "--extractors", "audio", "visual"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen(
+        [*cmd, "--no-progress", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def assert_same_sets(a: Path, b: Path) -> None:
+    """Two FeatureSet files hold the same segments, values and flags."""
+    fa, fb = FeatureSet.load(a), FeatureSet.load(b)
+    assert fa.segment_id.tolist() == fb.segment_id.tolist()
+    for m in fa.modalities:
+        np.testing.assert_array_equal(fa.features[m], fb.features[m])
+    assert sorted(fa.flags) == sorted(fb.flags)
+    for k in fa.flags:
+        np.testing.assert_array_equal(fa.flags[k], fb.flags[k])
+
+
+def test_a_run_into_an_out_in_use_is_refused_naming_the_other(many_clips, tmp_path):
+    out = tmp_path / "o"
+    hold = (
+        "import sys\nfrom msa_lib.io.lock import folder_lock\n"
+        "with folder_lock(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.readline()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.perf_counter()
+        proc = start_extract(many_clips, out)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and time.perf_counter() - t0 < 60
+        line = err.strip().splitlines()[-1]
+        assert line.startswith(f"msa extract: error: {out} is in use by another run: ")
+        assert f"pid {holder.pid} (" in line and "or write to another --out" in line
+        assert not (out / "audio.h5").exists() and not (out / "cache").exists()  # nothing done
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_two_runs_into_one_out_are_one_refusal_or_two_identical_results(many_clips, tmp_path):
+    out = tmp_path / "o"
+    procs = [start_extract(many_clips, out, "--json") for _ in range(2)]
+    results = [(p, *p.communicate(timeout=300)) for p in procs]
+    codes = sorted(p.returncode for p, _, _ in results)
+    assert codes in ([0, 0], [0, 2]), [(p.returncode, err[-500:]) for p, _, err in results]
+    if codes == [0, 2]:  # the usual case: the second found the first at work
+        (winner, _, _), (loser, _, err) = sorted(results, key=lambda r: r[0].returncode)
+        assert f"is in use by another run: pid {winner.pid} (" in err
+    summaries = [json.loads(o) for p, o, _ in results if p.returncode == 0]
+    for s in summaries:
+        assert s["extractors"]["audio"]["n_good_rows"] == 6
+        assert s["extractors"]["visual"]["n_good_rows"] == 6
+    assert not list(out.rglob("*.tmp*")) and not list(out.rglob("*.npz.*"))  # no temp files
+
+
+def test_two_runs_sharing_a_cache_finish_with_identical_files(many_clips, tmp_path):
+    cache = tmp_path / "shared-cache"
+    outs = [tmp_path / "a", tmp_path / "b"]
+    procs = [start_extract(many_clips, o, "--cache", str(cache), "--json") for o in outs]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    for name in ("audio.h5", "visual.h5", "features.h5"):
+        assert_same_sets(outs[0] / name, outs[1] / name)
+    # one whole, content-keyed entry per segment and extractor: nothing torn, nothing mixed
+    entries = sorted(cache.rglob("*.npz"))
+    assert len(entries) == 12 and not [p for p in cache.rglob("*") if ".tmp" in p.name]
+    for p in entries:
+        with np.load(p, allow_pickle=False) as z:
+            assert p.stem.endswith("-" + str(z["key"])[:16]) and np.isfinite(z["vector"]).all()
+    assert not (outs[0] / "cache").exists()  # the shared cache was used, not a private one
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(clip_folder, tmp_path, capsys):
+    out = tmp_path / "features.txt"
+    out.write_text("a file")
+    rc, stdout, err = run(["extract", str(clip_folder), "--out", str(out), "--no-progress"], capsys)
+    assert rc == 2 and stdout == "" and err.count("\n") == 1
+    assert f"--out {out}: {out} is a file, not a folder" in err

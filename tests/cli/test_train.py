@@ -201,3 +201,17 @@ def test_train_and_evaluate_on_the_real_bclstm_corpus(real_data_dir, tmp_path, c
     assert main(["evaluate", *data, "--model", str(ckpt), "--resamples", "50"]) == 0
     scored = strict_json(capsys.readouterr().out)
     assert scored["n"] > 0 and scored["r"] > 0.3  # the text features carry sentiment
+
+
+def test_zero_filled_rows_are_counted_and_reported(tmp_path, capsys):
+    fs = make_problem()
+    visual = fs.features["visual"].copy()
+    visual[:7] = 0.0  # as --protocol paper gives clips with no face
+    path = dataclasses.replace(fs, features={**fs.features, "visual": visual}).save(
+        tmp_path / "zeros.h5"
+    )
+    args = ["train", "--features", str(path), *FAST, "--out", str(tmp_path / "m")]
+    assert main(args) == 0
+    cap = capsys.readouterr()
+    assert strict_json(cap.out)["n_zero_filled"] == {"text": 0, "audio": 0, "visual": 7}
+    assert f"{path}: 7 of {len(fs)} 'visual' rows are all zeros" in cap.err

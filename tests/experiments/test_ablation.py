@@ -11,17 +11,22 @@ from msa_lib.experiments.ablation import (
     ERROR_ONLY,
     AblationConfig,
     ablation_data,
-    ablation_table,
     bclstm_data,
     calibrate,
+    calibration_sentence,
     correlation_effect,
     difference_ci,
+    direction,
+    epochs_sentence,
     fit_calibration,
+    loss_names,
     loss_variants,
+    loss_verdict,
     multitask_name,
     run_ablation,
     seed_mean_ci,
     summarise,
+    variant_alpha,
 )
 from tests.train.problem import FAST, make_problem
 
@@ -160,8 +165,53 @@ def test_summary_marks_the_alpha_chosen_on_validation(small_ablation):
     row = s.set_index("loss")
     assert effect["d_r"] == pytest.approx(row.loc[CORRELATION, "r"] - row.loc[ERROR_ONLY, "r"])
     assert effect["d_mae_lo"] <= effect["d_mae"] <= effect["d_mae_hi"]
-    shown = ablation_table(s)
-    assert shown["loss"].str.endswith(" *").sum() == 1 and len(shown.columns) <= 7
+
+
+def interval(value: float, lo: float, hi: float, sign: bool = False, **kwargs) -> str:
+    """The chapter's interval writer, as a plain stand-in: ``+v [+lo, +hi]``."""
+    f = "{:+.3f}" if sign else "{:.3f}"
+    return f"{f.format(value)} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def test_the_verdict_states_what_the_runs_show(small_ablation):
+    res = small_ablation
+    s = summarise(res)
+    v = loss_verdict(res, s)
+    row = s.set_index("loss")
+    assert (v.r_with, v.r_without) == (row.loc[CORRELATION, "r"], row.loc[ERROR_ONLY, "r"])
+    assert v.chosen == row.index[row["chosen_on_valid"]][0]
+    assert v.chosen_alpha == variant_alpha(v.chosen) and v.paper_alpha == 10
+    assert v.best == row["r"].idxmax() and v.best_r == row["r"].max()
+    assert v.mae_cal_range == (row["mae_cal"].min(), row["mae_cal"].max())
+    assert v.effect == pytest.approx(correlation_effect(res))
+    text = v.sentence(interval)
+    e = v.effect
+    assert text.startswith(f"- **linear.** The correlation term {v.term_buys_r}: ")
+    assert interval(e["d_r"], e["d_r_lo"], e["d_r_hi"], sign=True) in text
+    assert f"Validation picks α = {v.chosen_alpha:g}" in text
+    assert "the paper reports α = 10, §3.7" in text
+    with pytest.raises(ValueError, match="not a multi-task variant"):
+        variant_alpha(CORRELATION)
+    names = loss_names(s)
+    assert names.str.endswith(" *").sum() == 1 and names[s["chosen_on_valid"]].item().endswith(" *")
+
+
+def test_direction_words_follow_the_interval():
+    assert direction(0.01, 0.05, "up", "down", "none") == "up"
+    assert direction(-0.05, -0.01, "up", "down", "none") == "down"
+    assert direction(-0.01, 0.05, "up", "down", "none") == "none"
+
+
+def test_calibration_and_epoch_sentences(small_ablation):
+    s = pd.DataFrame({"r": [0.5, 0.6], "r_cal": [0.5, 0.6], "cal_slope": [1.37, 2.0]})
+    assert "the smallest is 1.37" in calibration_sentence(s)
+    flipped = s.assign(r_cal=[-0.5, 0.6])
+    assert "negative" in calibration_sentence(flipped)
+    kept = small_ablation.runs.query("split == 'test'")["best_epoch"].mean()
+    late = epochs_sentence([small_ablation], max_epochs=int(kept))  # kept near the budget's end
+    assert f"{kept:.1f} on linear" in late and "still rising" in late
+    early = epochs_sentence([small_ablation], max_epochs=int(10 * kept) + 1)
+    assert "still rising" not in early
 
 
 def test_ablation_data_on_the_synthetic_corpus(small_synthetic):

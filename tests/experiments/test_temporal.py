@@ -20,9 +20,11 @@ from msa_lib.data.folder import DataFolder
 from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.temporal import (
     TemporalConfig,
+    TemporalVerdict,
     compare_temporal,
     run_temporal,
     summarise_comparison,
+    temporal_verdict,
     trend_task,
 )
 from msa_lib.models.temporal import TemporalModel
@@ -206,3 +208,36 @@ def test_run_temporal_caches_and_compare_checks_segments(tmp_path, monkeypatch):
     assert effect["d_r"] == pytest.approx(row.loc["temporal", "r"] - row.loc["averaged", "r"])
     test = both.runs[both.runs["split"] == "test"].set_index("model")
     assert row.loc["averaged", "mae"] == pytest.approx(test.loc["averaged", "mae"])
+    v = temporal_verdict(both, table, effect)
+    assert (v.r_temporal, v.r_averaged) == (row.loc["temporal", "r"], row.loc["averaged", "r"])
+    assert (v.n_seeds, v.n_test) == (1, len(splits["test"]))
+    assert v.seconds == both.seconds
+    with pytest.raises(ValueError, match="no 'averaged' row"):
+        temporal_verdict(both, table.iloc[:1], effect)
+
+
+def interval(value: float, lo: float, hi: float, sign: bool = False, **kwargs) -> str:
+    """The chapter's interval writer, as a plain stand-in: ``+v [+lo, +hi]``."""
+    return f"{value:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+@pytest.mark.parametrize(
+    "d_r, lo, hi, outcome",
+    [
+        (0.9, 0.8, 1.0, "the sequence model's r is higher beyond test-sample noise"),
+        (-0.2, -0.3, -0.1, "the averaged model's r is higher beyond test-sample noise"),
+        (0.01, -0.02, 0.04, "within test-sample noise"),
+    ],
+)
+def test_the_verdict_says_which_model_reads_more(d_r, lo, hi, outcome):
+    effect = {"d_r": d_r, "d_r_lo": lo, "d_r_hi": hi, "d_mae": -0.1, "d_mae_lo": -0.2,
+              "d_mae_hi": 0.0}  # fmt: skip
+    v = TemporalVerdict("trend", 0.9, 0.9 - d_r, effect, {"temporal": 23, "averaged": 4}, 5, 120)
+    assert v.outcome == outcome
+    text = v.sentence(interval, side_by_side=2)
+    assert text.startswith("- **trend** (n = 120 test segments): the sequence model's test r is")
+    assert f"a difference of {interval(d_r, lo, hi)} (95% CI; {outcome})" in text
+    assert text.endswith(
+        "23 s for the sequence model and 4 s for the averaged one (5 seeds, 2 side by side)."
+    )
+    assert "side by side" not in v.sentence(interval)

@@ -41,3 +41,28 @@ def test_damaged_cache_file_is_recomputed(tmp_path, face_clip):
     cache.put(seg, Outcome(np.ones(3, np.float32)))
     next(cache.dir.glob("*.npz")).write_bytes(b"not an npz")
     assert cache.get(seg) is None
+
+
+def test_entries_are_named_by_content_so_runs_never_overwrite_each_other(tmp_path, face_clip):
+    import shutil
+
+    other = tmp_path / "other.mp4"
+    shutil.copy(face_clip, other)
+    with open(other, "ab") as f:
+        f.write(b"\0")  # another file: same segment id, other content
+    cache = Cache(tmp_path / "c", get("audio")(AudioConfig()))
+    a, b = Segment("s", "v", str(face_clip)), Segment("s", "v", str(other))
+    cache.put(a, Outcome(np.ones(3, np.float32)))
+    cache.put(b, Outcome(np.zeros(3, np.float32)))
+    names = sorted(p.name for p in cache.dir.iterdir())
+    assert len(names) == 2 and all(n.startswith("s-") and n.endswith(".npz") for n in names)
+    assert cache.get(a).vector.tolist() == [1, 1, 1] and cache.get(b).vector.tolist() == [0, 0, 0]
+
+
+def test_an_entry_under_the_old_name_is_still_read(tmp_path, face_clip):
+    cache = Cache(tmp_path, get("audio")(AudioConfig()))
+    seg = Segment("s", "v", str(face_clip))
+    cache.put(seg, Outcome(np.ones(3, np.float32)))
+    new = next(cache.dir.glob("*.npz"))
+    new.rename(cache.dir / "s.npz")  # how entries were named before content-keyed names
+    assert cache.get(seg).vector.tolist() == [1, 1, 1]

@@ -161,7 +161,8 @@ def test_a_bundle_of_an_older_format_is_refused_and_rebuilt(tmp_path, fusion_mod
         Bundle.load(out)
     assert not bundle_matches(out, {"r": 1})  # so train_bundle makes it again
     (out / "manifest.json").write_text(json.dumps({**manifest, "version": BUNDLE_VERSION + 1}))
-    with pytest.raises(BundleError, match="a newer msa-lib wrote it"):
+    newer = f"bundle format version {BUNDLE_VERSION + 1}; this code reads version {BUNDLE_VERSION}"
+    with pytest.raises(BundleError, match=f"{newer} .a newer msa-lib wrote it"):
         Bundle.load(out)
     (out / "manifest.json").write_text(json.dumps(manifest))
     shutil.rmtree(out / "fusion")
@@ -169,6 +170,38 @@ def test_a_bundle_of_an_older_format_is_refused_and_rebuilt(tmp_path, fusion_mod
     (out / "fusion" / "model.pt").write_bytes(b"a single-file model")
     with pytest.raises(BundleError, match="fusion part cannot be loaded .*no config.json"):
         Bundle.load(out)
+
+
+def broken_copy(bundle, tmp_path, edit) -> object:
+    """A copy of ``bundle`` whose manifest ``edit(manifest)`` changed."""
+    out = tmp_path / "broken"
+    shutil.copytree(bundle, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    edit(manifest)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda m: m["parts"]["fusion"]["extractor_settings"]["audio"].update(duration=-1),
+            r"manifest\.json.*duration must be > 0",
+        ),
+        (
+            lambda m: m["parts"]["fusion"]["extractor_settings"].update(audio={"hop": 512}),
+            r"manifest\.json.*hop",
+        ),
+        (lambda m: m["parts"]["fusion"].update(modalities=["text", "smell"]), "smell"),
+        (lambda m: m["parts"]["fusion"].pop("trained_on"), "fusion part has no 'trained_on'"),
+        (lambda m: m["parts"]["text"].update(data_source="mixed"), "data_source 'mixed'"),
+    ],
+)
+def test_a_broken_bundle_is_refused_when_it_loads(both_bundle, tmp_path, edit, message):
+    # found before any clip is heard, not clip by clip after each transcription
+    with pytest.raises(BundleError, match=message):
+        Predictor(broken_copy(both_bundle, tmp_path, edit))
 
 
 def test_bundle_is_replaced_whole(tmp_path, text_model, fusion_model):
@@ -215,6 +248,7 @@ def test_given_text_and_transcript_file(speech_clip, text_bundle, text_model, tm
         ({"transcript_file": "EMPTY"}, "transcript file is empty"),
         ({"transcript_file": "LATIN1"}, "not utf-8 text"),
         ({"transcript_file": "ABSENT"}, "transcript file not found"),
+        ({"transcript_file": "FOLDER"}, "is a folder, not a transcript file"),
         ({"text": "x", "transcript_file": "EMPTY"}, "not both"),
     ],
 )
@@ -223,6 +257,7 @@ def test_bad_transcripts_are_one_clear_error(speech_clip, text_bundle, tmp_path,
         "EMPTY": tmp_path / "e.txt",
         "LATIN1": tmp_path / "l.txt",
         "ABSENT": tmp_path / "a.txt",
+        "FOLDER": tmp_path,
     }
     files["EMPTY"].write_text(" \n")
     files["LATIN1"].write_bytes("très bien".encode("latin-1"))
@@ -274,6 +309,19 @@ def test_silence_is_said_and_the_rest_is_used(
     visual, _ = pred.media_vector("visual", silent_clip, probe(silent_clip))
     expected = fusion_model.predict(fusion_input(visual, fusion_model.dims))[0]
     assert p.score == pytest.approx(float(np.clip(expected, -3, 3)), abs=1e-6)
+
+
+def test_a_pure_tone_is_no_speech_not_words(tmp_path, text_bundle, both_bundle):
+    from msa_lib.extract.engines.media import write_media
+
+    t = np.arange(10 * 16000) / 16000  # Whisper alone hears "I'll see you in the next video."
+    clip = write_media(
+        tmp_path / "tone.mp4",
+        audio=(0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32),
+        sample_rate=16000,
+    )
+    with pytest.raises(PredictError, match=r"no speech heard"):
+        Predictor(text_bundle).predict(clip)
 
 
 def test_scores_beyond_the_label_range_are_clipped(silent_clip, fusion_model, tmp_path):
@@ -367,3 +415,19 @@ def test_book_tables(speech_clip, both_bundle):
     row = df.iloc[0]
     assert row["label"] == 1.5 and row["score"] == preds[0].score and row["model"] == "fusion"
     assert row["wer"] <= 0.4 and "surprisingly" in row["asr"].lower()
+
+
+def test_zeros_for_a_missing_face_are_not_used_as_a_face(no_face_clip, fusion_model, tmp_path):
+    # under the paper's protocol a clip with no face gives 65 zeros and the no_face flag
+    from msa_lib.extract.base import with_section
+
+    paper = with_section(default_settings(), "visual", protocol="paper")
+    out = build_model_bundle(
+        tmp_path / "paper",
+        fusion_model=fusion_model,
+        fusion_provenance={"trained_on": "small synthetic MOSI", "data_source": "synthetic"},
+        extractor_settings=paper,
+    )
+    p = Predictor(out).predict(no_face_clip, text="a wonderful film")
+    assert not p.modalities["visual"].usable and "no face found" in p.modalities["visual"].why
+    assert p.model == "fusion (partial)" and "visual missing (no face found" in p.gaps[0]

@@ -10,6 +10,12 @@ all-NaN row with the ``failed`` flag; it never stops the run. Each extractor wri
 ``<out>/<name>.h5`` with its own modality, and the run ends with the merged set
 ``<out>/features.h5``. An existing output file is never replaced by one with fewer good (non-NaN)
 rows unless ``overwrite`` is given.
+
+Two runs at once: a run holds its output folder's lock (:mod:`msa_lib.io.lock`) while it works;
+a second run into the same folder waits for the first to end (``msa extract`` refuses it
+instead, naming the first), then finds the first run's results in the cache. Runs into other
+folders may share one cache folder (``cache_dir``): its entries are content-keyed and renamed
+into place whole (:mod:`msa_lib.extract.cache`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from msa_lib.extract.run.ray import ray_pass, require_ray
 from msa_lib.extract.run.worker import resolve_workers
 from msa_lib.io.atomic import atomic_path
 from msa_lib.io.jsonio import dumps
+from msa_lib.io.lock import folder_lock
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +247,40 @@ def extract_corpus(
         workers = resolve_workers(workers)  # a cluster's size is not this machine's
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cache_root = Path(cache_dir) if cache_dir else out_dir / "cache"
+    with folder_lock(out_dir, wait=True):  # a run into the same folder: wait, then reuse its cache
+        return _run(
+            exs,
+            segments,
+            out_dir,
+            Path(cache_dir) if cache_dir else out_dir / "cache",
+            workers,
+            progress,
+            corpus,
+            source,
+            overwrite,
+            merge,
+            backend,
+            ray_config,
+            t_start,
+        )
+
+
+def _run(
+    exs: list[Extractor],
+    segments: Sequence[Segment],
+    out_dir: Path,
+    cache_root: Path,
+    workers: int,
+    progress: bool,
+    corpus: str,
+    source: str,
+    overwrite: bool,
+    merge: bool,
+    backend: str,
+    ray_config: RayConfig,
+    t_start: float,
+) -> RunReport:
+    """The body of :func:`extract_corpus`, under the output folder's lock."""
     report = RunReport(out_dir=out_dir)
     errors: list[dict] = []
     warned: set[str] = set()

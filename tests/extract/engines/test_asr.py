@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from msa_lib.config import ConfigError
-from msa_lib.experiments.asr import wer_table
 from msa_lib.extract.base import Segment
 from msa_lib.extract.engines import asr
 from msa_lib.extract.engines.asr import (
@@ -149,19 +148,6 @@ def test_a_file_without_audio_leaves_its_segments_without_text(no_audio_clip):
     assert out[0].text is None and str(no_audio_clip) in summary["failed"]
 
 
-def test_real_mosi_clips_are_transcribed_nearly_word_for_word(real_data_dir, tmp_path):
-    from msa_lib.data import open_data
-    from msa_lib.extract.plan import plan_clips
-
-    folder = open_data(real_data_dir)
-    clips = folder.raw_clips("mosi")
-    if not clips:
-        pytest.skip("no raw MOSI clips in the data folder")
-    df = wer_table(plan_clips(clips, folder.segments("mosi")), cache_dir=tmp_path)
-    assert len(df) == len(clips)
-    assert (df["wer"] <= 0.35).all(), df[["segment_id", "wer", "asr"]]
-
-
 def test_extract_gets_text_features_from_speech_of_a_source_video(speech_clip, tmp_path, capsys):
     import shutil
 
@@ -185,3 +171,88 @@ def test_extract_gets_text_features_from_speech_of_a_source_video(speech_clip, t
     assert heard["asr"]["n_files"] == 1 and heard["asr"]["n_segments"] == 2
     fs = FeatureSet.load(heard["extractors"]["glove"]["file"])
     assert list(fs.segment_id) == ["vid_0", "vid_1"] and not fs.missing("glove").any()
+
+
+# ----------------------------------------------------------------- sounds that are not speech
+NOT_SPEECH_SR = 16000
+
+
+def not_speech(kind: str, seconds: float) -> np.ndarray:
+    """Generated non-speech at 16 kHz: a pure tone, white or pink noise, or digital silence."""
+    rng = np.random.default_rng(int(seconds))
+    n = int(seconds * NOT_SPEECH_SR)
+    t = np.arange(n) / NOT_SPEECH_SR
+    if kind.startswith("tone"):  # "tone440": 440 Hz at half scale
+        return (0.5 * np.sin(2 * np.pi * float(kind[4:]) * t)).astype(np.float32)
+    if kind == "white":
+        return (0.15 * rng.standard_normal(n)).astype(np.float32)
+    if kind == "pink":  # 1/f power: louder in the speech band than white noise
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+        y = np.fft.irfft(spectrum, n)
+        return (0.15 * y / y.std()).astype(np.float32)
+    if kind == "silence":
+        return np.zeros(n, np.float32)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("seconds", [2, 10, 60])
+@pytest.mark.parametrize("kind", ["tone440", "tone1000", "tone3000", "white", "pink", "silence"])
+def test_tones_noise_and_silence_are_no_speech(kind, seconds):
+    # without the voice-activity filter, Whisper base hears "I'm going to do a little bit more
+    # on the other side of the other side..." in 10 s of a 1 kHz tone
+    tr = transcribe(not_speech(kind, seconds))
+    assert tr.no_speech and tr.text == "" and tr.words == (), (kind, seconds, tr.text)
+
+
+def test_ten_minutes_of_tone_are_no_speech_and_fast():
+    tr = transcribe(not_speech("tone440", 600))
+    assert tr.no_speech and tr.text == ""
+    # the filter finds no speech, so no 30-s window is decoded (Whisper alone: 78 s on 2 cores)
+    assert tr.seconds < 30
+
+
+def test_vad_settings_are_checked():
+    with pytest.raises(ConfigError, match="vad_threshold"):
+        AsrConfig(vad_threshold=1.5)
+    assert AsrConfig().vad_filter  # on by default
+
+
+def test_a_tone_clip_gets_a_missing_text_row_from_extract_asr(speech_clip, tmp_path, capsys):
+    import shutil
+
+    from msa_lib.cli import main
+    from msa_lib.data import FeatureSet
+    from msa_lib.extract.engines.media import write_media
+
+    clips = tmp_path / "clips"
+    write_media(clips / "tone.mp4", audio=not_speech("tone1000", 10), sample_rate=NOT_SPEECH_SR)
+    shutil.copy(speech_clip, clips / "speech.mp4")
+    out = tmp_path / "o"
+    args = ["extract", str(clips), "--out", str(out), "--extractors", "glove", "--asr"]
+    assert main([*args, "--json", "--no-progress"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["asr"]["n_segments"] == 2 and summary["asr"]["n_no_speech"] == 1
+    glove = FeatureSet.load(out / "glove.h5")
+    missing = dict(zip(glove.segment_id, glove.missing("glove")))
+    assert missing == {"speech": False, "tone": True}
+
+
+REAL_TRANSCRIPTS = {  # Whisper base (int8, beam 5, temperature 0) on the data folder's clips
+    "0h-zjBukYpk_2": "Now, I'm not even going to sugarcoat this, this movie frustrated me to such "
+    "an extreme extent that I was loudly exclaiming why at the end of the film.",
+    "0h-zjBukYpk_24": "I mean, that was impressive.",
+    "Sqr0AcuoNnk_12": "And he is one of my favorite actors ever.",
+}
+
+
+def test_the_real_clips_transcripts_are_unchanged_by_the_speech_filter(real_data_dir):
+    clips = sorted((real_data_dir / "raw" / "mosi").glob("*.mp4"))
+    if not clips:
+        pytest.skip("no raw MOSI clips in the data folder")
+    assert {p.stem for p in clips} == set(REAL_TRANSCRIPTS)
+    for clip in clips:
+        with_filter = transcribe(clip)
+        assert with_filter.text == REAL_TRANSCRIPTS[clip.stem]
+        without = transcribe(clip, cfg=AsrConfig(vad_filter=False))
+        assert with_filter.words == without.words  # the same words at the same times

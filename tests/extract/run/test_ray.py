@@ -95,7 +95,7 @@ def partial_cache(run, keep: set[str], dst) -> str:
     for folder in (run.out_dir / "cache").iterdir():
         (dst / folder.name).mkdir(parents=True)
         for f in folder.glob("*.npz"):
-            if f.stem in keep:
+            if f.stem.rsplit("-", 1)[0] in keep:  # <segment>-<input key>.npz
                 shutil.copy(f, dst / folder.name / f.name)
     return dst
 
