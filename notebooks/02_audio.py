@@ -22,7 +22,8 @@
 #
 # `msa_lib.extract.features.audio` computes exactly that, decoding the audio straight from the video file
 # with PyAV at the file's own rate and resampling it to 22.05 kHz with soxr, as `librosa.load`
-# does in the paper's code (a test checks that the samples equal `librosa.load`'s). This chapter
+# does in the paper's code ([`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py), `extract_librosa_features`, in `rayhanros2030/Multimodal-Sentiment-Analysis` at commit `f41198a`; a test checks
+# that the samples equal `librosa.load`'s). This chapter
 # shows, on the clips in use, what the extractor sees and returns.
 
 # %% tags=["parameters", "hide-input"]
@@ -183,7 +184,7 @@ display(
 # One choice the paper's text and its code answer differently: tempo. The text counts it among
 # the 29 values per frame; `librosa.feature.rhythm.tempo` with `aggregate=None` returns one local
 # estimate per frame, so that is what we average (`tempo="frames"`, the default). The paper's
-# public code (`train_mosei_test_mosi_with_adapters.py`) takes one tempo per clip from
+# public code ([`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py), `extract_librosa_features`, in `rayhanros2030/Multimodal-Sentiment-Analysis` at commit `f41198a`) takes one tempo per clip from
 # `librosa.beat.beat_track`; `AudioConfig(tempo="global")`, part of `protocol="paper"`
 # (`msa extract --protocol paper`), gives that value instead.
 #
@@ -192,8 +193,9 @@ display(
 # The same function computes chroma with `librosa.feature.chroma(y=y, sr=sr)`. librosa has no such
 # function (its chroma features are `chroma_stft`, `chroma_cqt`, `chroma_cens` and `chroma_vqt`),
 # so the call raises `AttributeError`; the function wraps its whole body in a bare `except` that
-# returns `np.zeros(74)`. As published, then, it gives 74 zeros for every clip, whatever the audio,
-# and the paper's MOSI audio results cannot have used audio: a model's audio input was a constant.
+# returns `np.zeros(74)`. As published, then, it gives 74 zeros for every clip, whatever the audio:
+# a model that code trains or tests on MOSI sees a constant audio input. The paper prints no MOSI
+# numbers, so this says what the published code can measure, not what a printed result used.
 # `chroma_stft` is what was meant, and it is what `msa_lib` computes (the tests check it against
 # `librosa.feature.chroma_stft`).
 

@@ -26,8 +26,8 @@
 # - **frames**: the first 100 frames see only the start of long segments;
 #   `protocol="sampled"` spreads frames uniformly over the whole segment (5 per second by default).
 #
-# Where the text is silent, the paper's public code (`train_mosei_test_mosi_with_adapters.py`) is
-# the reference, and it makes four more choices: MediaPipe's normalised image coordinates, its own
+# Where the text is silent, the paper's public code ([`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py), `_extract_emotion_features` and
+# `extract_facemesh_features`, in `rayhanros2030/Multimodal-Sentiment-Analysis` at commit `f41198a`) is the reference, and it makes four more choices: MediaPipe's normalised image coordinates, its own
 # mouth-corner angle, an eye symmetry divided by the wider eye, and frames without a face counted
 # as zeros. `VisualConfig(protocol="paper")` (`msa extract --protocol paper`) follows that code in
 # all of them; the default, `protocol="ours"`, keeps the project's choice in each, and both read
@@ -223,7 +223,8 @@ show_table(
 # %% [markdown]
 # ## The paper's code, choice by choice
 #
-# The paper's public code computes the 65 values with four choices its text does not state:
+# The paper's public code ([`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py), `_extract_emotion_features`, in `rayhanros2030/Multimodal-Sentiment-Analysis` at commit `f41198a`) computes the 65
+# values with four choices its text does not state:
 #
 # | choice | the paper's code (`protocol="paper"`) | ours (`protocol="ours"`, the default) |
 # |---|---|---|
@@ -274,7 +275,8 @@ display(Markdown(paper_choices_verdict(paper_code.choices).sentence()))
 
 # %% [markdown]
 # The landmark model itself differs too. The paper's code runs MediaPipe's legacy FaceMesh
-# solution with attention (`refine_landmarks=True`); the MediaPipe installed here ships only the
+# solution with attention (`refine_landmarks=True` in `MOSIDataset.__init__` of [`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py)); the
+# MediaPipe installed here ships only the
 # Tasks `FaceLandmarker`, whose model is a successor of it. Their landmarks are not the same, so
 # even with every choice above set as the paper's code sets it, the features differ from what
 # that code computes by as much as the two models differ. This book cannot measure that gap:

@@ -41,8 +41,9 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from msa_lib.book.display import save_table, show_figure, show_table
+from msa_lib.book.format import published
 from msa_lib.config import TextConfig
-from msa_lib.experiments.reference import anchors
+from msa_lib.experiments.reference import ANCHORS_SOURCE, anchors
 from msa_lib.experiments.text_encoders import embedding_map, encode_transcripts, glove_coverage
 from msa_lib.experiments.text_ridge import text_ridge_table
 from msa_lib.perf.machine import machine_phrase
@@ -160,19 +161,19 @@ show_table(
     digits={"valid_r": 3, "test_r": 3, "test MAE": 3},
     percent=["Acc-2 non-0", "Acc-7"],
 )
-published = anchors()
+printed = anchors()
 show_table(
-    published[["model", "text features", "MOSI MAE", "MOSI r"]].assign(
-        **{"MOSI Acc-2 non-0": published["MOSI Acc-2 non0"] / 100}
+    printed[["model", "text features", "MOSI MAE", "MOSI r"]].assign(
+        **{"MOSI Acc-2 non-0": printed["MOSI Acc-2 non0"] / 100}
     ),
     "tab-text-anchors",
     "Published multimodal models on the official MOSI test fold, as their papers report them "
     "(not computed here; sources below).",
-    "real",
+    published(ANCHORS_SOURCE),
     digits={"MOSI MAE": 3, "MOSI r": 3},
     percent=["MOSI Acc-2 non-0"],
 )
-display(Markdown("Sources: " + "; ".join(published["citation"]) + "."))
+display(Markdown("Sources: " + "; ".join(printed["citation"]) + "."))
 
 # %% tags=["remove-input"]
 show_benchmark(results_dir, "text", "tab-text-bench", folder.source)

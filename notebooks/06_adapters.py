@@ -28,11 +28,20 @@
 # true target-space vectors** (a ridge, its penalty chosen on validation) scores on the adapted
 # ones. The last is what a transferred model would see; adapters are ranked by it.
 #
-# Adapter kinds: `paper` (random pairs, as published), `paired-mlp` (the same network on true
-# pairs), `paired-ridge` (a linear map on true pairs), `coral` (no pairs: means and covariances
-# matched in 32 principal components by POT's linear Gaussian transport) and `ot` (no pairs: an
-# entropic optimal-transport plan in the same components). Rows `truth` (the true vectors) and
-# `target mean` (the training mean vector for every segment) bound the table.
+# Adapter kinds: `paper` (random pairs, as published, with the paper's hidden width for the
+# modality it maps: §3.6.2 gives visual 512, audio 256, text 384), `paired-mlp` (the same network on
+# true pairs, its own hidden width, 384, for every modality), `paired-ridge` (a linear map on true
+# pairs), `coral` (no pairs: means and covariances matched in 32 principal components by POT's
+# linear Gaussian transport) and `ot` (no pairs: an entropic optimal-transport plan in the same
+# components). Every pair here is text, so both networks are 384 wide; the widths column of each
+# table is read from the fitted adapters. Rows `truth` (the true vectors) and `target mean` (the
+# training mean vector for every segment) bound the table.
+#
+# **Standardisation.** The paper does not say whether adapters see raw or standardised vectors.
+# Here every kind standardises its inputs and its training targets with the training rows' mean
+# and standard deviation, fits and maps standardised vectors, and maps its outputs back to the
+# target space's scale (`msa_lib.adapters.base`); what the paper's public code does instead is
+# stated, with the file it is in, just below.
 #
 # Data rule: MiniLM -> GloVe uses the official MOSI folds. The bc-LSTM features leak labels on the
 # official folds (their networks were trained on another split), so MiniLM -> bc-LSTM uses only
@@ -64,6 +73,7 @@ from msa_lib.config import AdapterConfig
 from msa_lib.data.splits import fold_splits
 from msa_lib.evaluate import aggregate_seeds, mean_sd
 from msa_lib.experiments.adapters import adapter_runs, adapter_verdicts, closing_text, nearer_own
+from msa_lib.experiments.reference import code_citation
 from msa_lib.extract.transcripts import folder_transcript_features
 from msa_lib.perf.machine import machine_phrase
 
@@ -74,6 +84,24 @@ config = AdapterConfig()
 KINDS = names()
 
 # %% tags=["remove-input"]
+display(
+    Markdown(
+        "The paper's public code ("
+        + code_citation(
+            "train_mosei_test_mosi_with_adapters.py",
+            ["FeatureAdapter", "train_adapters", "test_on_mosi"],
+        )
+        + ") feeds its adapters raw features and trains them with MSE against raw MOSEI vectors: "
+        "not randomly drawn ones, as §3.1 says, but the nearest centre of a K-means clustering "
+        "of the first MOSEI samples (`min(2000, len(samples))`), nearness measured between the "
+        "MOSI input's columns and the same-numbered columns of the MOSEI centres, which hold "
+        "other quantities. Its visual adapter is deeper than §3.6.2's "
+        "(`dims = [input_dim, 128, 256, 512, 1024, target_dim]` when the output is more than "
+        "five times the input). At test time it standardises the adapted outputs with those "
+        "MOSEI samples' mean and standard deviation and clips them to `[-10, 10]`, although "
+        "its model was trained on MOSEI features that were never standardised (`train_on_mosei`)."
+    )
+)
 display(
     Markdown(
         f"**Transcripts:** {len(seg)} MOSI segments from `{display_path(folder.root)}` ({folder.label})."
@@ -133,9 +161,11 @@ def shown(pair: str) -> pd.DataFrame:
     a = agg[agg["pair"] == pair].copy()
     a["order"] = a["r_mean"].fillna(-np.inf)
     a = a.sort_values("order", ascending=False)
+    widths = runs[runs["pair"] == pair].groupby("adapter")["widths"].first()
     return pd.DataFrame(
         {
             "adapter": a["adapter"],
+            "widths": a["adapter"].map(widths).replace("", "–"),
             "MSE": mean_sd(a, "mse", 4),
             "cosine": mean_sd(a, "cosine", 3),
             "spread": mean_sd(a, "spread", 2),
@@ -148,7 +178,8 @@ def shown(pair: str) -> pd.DataFrame:
 def caption_for(pair: str) -> str:
     n = int(agg.loc[agg["pair"] == pair, "n_mean"].iloc[0])
     return (
-        f"{pair} on held-out segments ({folds[pair]}, test, n = {n}): MSE and cosine to the true "
+        f"{pair} on held-out segments ({folds[pair]}, test, n = {n}): the fitted map's widths "
+        "(a network's every layer), MSE and cosine to the true "
         f"vectors, spread of the adapted vectors, and the Pearson r and Acc-2 (non-0) of a ridge "
         f"trained on the true target-space vectors and scored on the adapted ones; mean ± sd over "
         f"seeds {seeds} (truth and target mean: one value)."

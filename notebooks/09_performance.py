@@ -52,8 +52,8 @@ display(
 # ## Fidelity to the paper
 #
 # The paper's text (§3.2, §3.3) leaves some choices open, and its public code
-# (`train_mosei_test_mosi_with_adapters.py`: `extract_librosa_features`,
-# `extract_facemesh_features`, `_extract_emotion_features`) answers them, sometimes against the
+# ([`train_mosei_test_mosi_with_adapters.py`](https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_test_mosi_with_adapters.py): `extract_librosa_features`, `extract_facemesh_features`,
+# `_extract_emotion_features`, in `rayhanros2030/Multimodal-Sentiment-Analysis` at commit `f41198a`) answers them, sometimes against the
 # text. `protocol="paper"` (`msa extract --protocol paper`) follows the code in every choice;
 # the default, `protocol="ours"`, keeps the project's choice where it is sounder, and each choice
 # is also a setting of its own in `VisualConfig` / `AudioConfig` that overrides the protocol.
@@ -66,6 +66,7 @@ from pathlib import Path
 import pandas as pd
 
 from msa_lib.book.display import save_table, show_table
+from msa_lib.book.format import published
 from msa_lib.data.layout import default_cache_dir
 from msa_lib.experiments.fidelity import (
     fidelity_note,
@@ -73,6 +74,7 @@ from msa_lib.experiments.fidelity import (
     measured_table,
     protocol_table,
 )
+from msa_lib.experiments.reference import code_source
 from msa_lib.extract.generate import chapter_clips
 
 # %% tags=["hide-input"]
@@ -84,7 +86,7 @@ show_table(
     "The feature choices where the paper's text and its public code differ or the text is "
     "silent: the code's answer (protocol paper), the text's and the section that gives it, ours "
     "(protocol ours, the default), and the setting that picks either.",
-    folder.source,
+    published(code_source()),
 )
 
 # %% tags=["hide-input"]

@@ -4,7 +4,8 @@ One estimator per kind (:class:`~msa_lib.adapters.base.Adapter`: ``fit``, ``tran
 ``save``, ``load``), looked up by name in a registry (:func:`~msa_lib.adapters.base.get`,
 :func:`~msa_lib.adapters.base.names`):
 
-- :mod:`~msa_lib.adapters.base`: the estimator interface, the registry, :class:`AdapterError`;
+- :mod:`~msa_lib.adapters.base`: the estimator interface, the registry, :class:`AdapterError`,
+  :func:`~msa_lib.adapters.base.build` (a kind with its settings for one modality);
 - :mod:`~msa_lib.adapters.mlp`: ``paper`` (the paper's MLP on random pairs) and ``paired-mlp``;
 - :mod:`~msa_lib.adapters.ridge`: ``paired-ridge``;
 - :mod:`~msa_lib.adapters.alignment`: ``coral`` and ``ot`` (no pairs);

@@ -88,7 +88,7 @@ def pair_rows(
     if len(si) == 0:
         raise AdapterError(
             f"paired training: no segment id is in both sets ({len(s)} source ids, e.g. "
-            f"{list(s[:2])}; {len(t)} target ids, e.g. {list(t[:2])}); pairs need both "
+            f"{s[:2].tolist()}; {len(t)} target ids, e.g. {t[:2].tolist()}); pairs need both "
             "extractors run on the same segments"
         )
     return si, np.array([where[v] for v in s[si]], dtype=int)
@@ -178,6 +178,39 @@ class Adapter(ABC):
         """Whether ``fit`` (or ``load``) has run."""
         return self.source_scale is not None
 
+    @classmethod
+    def settings_for(cls, config: AdapterConfig, modality: str) -> AdapterConfig:
+        """The settings this kind uses on ``modality`` (default: ``config`` unchanged)."""
+        return config
+
+    def widths(self) -> str:
+        """The map's widths as the book writes them: ``65→713`` (a network's: every layer's)."""
+        return f"{self.in_dim}→{self.out_dim}"
+
+    def minimum(self) -> tuple[int, str]:
+        """The fewest rows (pairs, for a paired kind) a fit learns from, and why."""
+        return 2, "a spread to standardise by"
+
+    def _check_rows(self, xs: np.ndarray, xt: np.ndarray) -> None:
+        """An AdapterError when the rows are too few, or the source rows do not vary."""
+        least, why = self.minimum()
+        sets = (
+            [("pair", len(xs))]
+            if self.paired
+            else [("source row", len(xs)), ("target row", len(xt))]
+        )
+        for what, n in sets:
+            if n < least:
+                raise AdapterError(
+                    f"{self.kind}: {n} {what}{'s' if n != 1 else ''}; fitting needs at least "
+                    f"{least} ({why})"
+                )
+        if not (np.ptp(xs, axis=0) > 0).any():
+            raise AdapterError(
+                f"{self.kind}: every source column is constant over the {len(xs)} rows; an "
+                "adapter fitted on them would map every row to one vector"
+            )
+
     # ------------------------------------------------------------- what a kind implements
     @abstractmethod
     def _fit(self, zs: np.ndarray, zt: np.ndarray) -> None:
@@ -203,6 +236,7 @@ class Adapter(ABC):
         self.info = {}
         if self.paired:
             xs, xt = self._paired_rows(xs, xt, pairs)
+        self._check_rows(xs, xt)
         self.source_scale, self.target_scale = Scale.fit(xs), Scale.fit(xt)
         self.in_dim, self.out_dim = xs.shape[1], xt.shape[1]
         self._fit(self.source_scale.to(xs), self.target_scale.to(xt))
@@ -304,6 +338,12 @@ def register(cls: type[Adapter]) -> type[Adapter]:
 def names() -> list[str]:
     """Every known adapter kind: the built-in ones first, then any registered later."""
     return list(dict.fromkeys([*BUILTIN, *ADAPTERS]))
+
+
+def build(kind: str, config: AdapterConfig, modality: str, num_threads: int | None = 1) -> Adapter:
+    """An unfitted adapter of ``kind`` for ``modality``, with the settings the kind uses there."""
+    klass = get(kind)
+    return klass(klass.settings_for(config, modality), num_threads)
 
 
 def get(kind: str) -> type[Adapter]:

@@ -6,12 +6,15 @@ last epoch (no selection: the paper states none). They differ in the pairs the n
 
 - ``paper``: as published, ``n_target_samples`` (1000) target vectors drawn at random, each paired
   with a randomly drawn source vector. Such pairs carry no information about the input, so the
-  MSE optimum is the target mean;
-- ``paired-mlp``: true pairs, one segment seen by both extractors.
+  MSE optimum is the target mean. Its hidden width is the paper's for the modality
+  (:data:`msa_lib.config.paper.ADAPTER_HIDDEN`, through :meth:`PaperAdapter.settings_for`);
+- ``paired-mlp``: true pairs, one segment seen by both extractors; hidden width
+  ``AdapterConfig.hidden`` for every modality.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,11 +25,9 @@ from torch import nn
 
 from msa_lib.adapters.base import Adapter, AdapterError, register
 from msa_lib.config import AdapterConfig, TrainConfig
+from msa_lib.config.paper import ADAPTER_HIDDEN
 from msa_lib.models.adapter import AdapterMLP
 from msa_lib.train.loop import train_loop
-
-# The paper's hidden widths per modality (§3.6.2): 65->512->512->713, 74->256->256->74, text 384.
-PAPER_HIDDEN = {"visual": 512, "audio": 256, "text": 384}
 
 
 def random_pairs(
@@ -98,6 +99,13 @@ class MLPAdapter(Adapter):
         assert self.mlp is not None
         return self.mlp.state_dict()
 
+    def widths(self) -> str:
+        """Every layer's width: ``65→512→512→713``."""
+        if self.mlp is None:
+            return super().widths()
+        linear = [m for m in self.mlp.modules() if isinstance(m, nn.Linear)]
+        return "→".join(str(w) for w in [linear[0].in_features, *(m.out_features for m in linear)])
+
     def _restore(self, weights: Mapping[str, Any] | None, path: Path) -> None:
         if weights is None:
             raise AdapterError(f"{path}: no weights.pt (the network's weights)")
@@ -116,6 +124,12 @@ class PaperAdapter(MLPAdapter):
 
     kind = "paper"
 
+    @classmethod
+    def settings_for(cls, config: AdapterConfig, modality: str) -> AdapterConfig:
+        """The paper's hidden width for ``modality`` (§3.6.2: visual 512, audio 256, text 384);
+        a modality the paper has no adapter for keeps ``config.hidden``."""
+        return dataclasses.replace(config, hidden=ADAPTER_HIDDEN.get(modality, config.hidden))
+
     def _fit(self, zs: np.ndarray, zt: np.ndarray) -> None:
         zs, zt = random_pairs(zs, zt, self.config)
         self.info["n_pairs"] = float(len(zs))
@@ -128,6 +142,10 @@ class PairedMLPAdapter(MLPAdapter):
 
     kind = "paired-mlp"
     paired = True
+
+    def minimum(self) -> tuple[int, str]:
+        """One batch of pairs (BatchNorm needs a batch)."""
+        return self.config.batch_size, "one batch"
 
     def _fit(self, zs: np.ndarray, zt: np.ndarray) -> None:
         self._train(zs, zt)

@@ -20,6 +20,10 @@ class PairedRidgeAdapter(Adapter):
     coef: np.ndarray  # [in_dim, out_dim]
     intercept: np.ndarray  # [out_dim]
 
+    def minimum(self) -> tuple[int, str]:
+        """Three pairs: each penalty is scored by leaving one pair out of a fit on the others."""
+        return 3, "the penalty is chosen by leaving one pair out of a fit on at least two"
+
     def _fit(self, zs: np.ndarray, zt: np.ndarray) -> None:
         from sklearn.linear_model import RidgeCV
 

@@ -8,11 +8,25 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 MISSING = "–"
+PUBLISHED = "published"  # the data source of a table typed from a printed source
+
+
+def published(source: str) -> str:
+    """The data source of a table of published numbers: ``published: <where from>``."""
+    if not source.strip():
+        raise ValueError("published: say where the numbers were printed")
+    return f"{PUBLISHED}: {source}"
 
 
 def source_tag(source: str) -> str:
-    """'real data' or 'SYNTHETIC data (not CMU-MOSI/MOSEI)', for captions and titles."""
-    return "real data" if source == "real" else "SYNTHETIC data (not CMU-MOSI/MOSEI)"
+    """'real data', 'published: <where from>' (see :func:`published`) or 'SYNTHETIC data (not
+    CMU-MOSI/MOSEI)', for captions and titles: a table is never tagged as measured here unless
+    it was."""
+    if source == "real":
+        return "real data"
+    if source.startswith(f"{PUBLISHED}: ") and source[len(PUBLISHED) + 2 :].strip():
+        return source
+    return "SYNTHETIC data (not CMU-MOSI/MOSEI)"
 
 
 def caption(text: str, source: str) -> str:

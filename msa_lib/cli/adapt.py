@@ -95,7 +95,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the adapter and write it."""
     from pathlib import Path
 
-    from msa_lib.adapters.base import get
+    from msa_lib.adapters.base import build
     from msa_lib.config import AdapterConfig, config_from_dict
     from msa_lib.data.featureset import FeatureSet
     from msa_lib.io.atomic import check_writable_dir
@@ -109,7 +109,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     kind = _kind(args)
     xs, ids_s, zeros_s = _rows(FeatureSet.load(args.source), args.modality, args.split, args.source)
     xt, ids_t, zeros_t = _rows(FeatureSet.load(args.target), args.modality, args.split, args.target)
-    adapter = get(kind)(config).fit(xs, xt, (ids_s, ids_t))
+    adapter = build(kind, config, args.modality).fit(xs, xt, (ids_s, ids_t))
     path = adapter.save(args.out)
     report = {
         "adapter": str(path),

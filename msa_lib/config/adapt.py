@@ -21,7 +21,10 @@ class AdapterConfig(Checked):
     epochs: int = 30
     dropout: float = 0.3
     n_target_samples: int = 1000
-    # Hidden width of both blocks: the paper's text adapter (384); visual 512, audio 256 (§3.6.2).
+    # Hidden width of both blocks of ``paired-mlp`` (the paper's text width, 384, for every
+    # modality). The ``paper`` kind uses the paper's width per modality instead (§3.6.2: visual
+    # 512, audio 256, text 384; msa_lib.config.paper.ADAPTER_HIDDEN), and this value only for a
+    # modality the paper has no adapter for.
     hidden: int = 384
     # Not in the paper; msa_lib.adapters' choices for the kinds the paper lacks.
     ridge_alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)  # paired ridge, by GCV

@@ -15,3 +15,6 @@ BERT_WIDTH = 768  # §3.4: bert-base-uncased's hidden size, the paper's text vec
 # §3.6.2: the adapters' hidden widths per modality (65->512->512->713, 74->256->256->74,
 # 768->384->384->300)
 ADAPTER_HIDDEN = {"visual": 512, "audio": 256, "text": 384}
+# §3.1, §3.6.1: the widths of CMU-MOSEI's pre-extracted features, the model's source spaces
+# (OpenFace2, COVAREP, GloVe)
+MOSEI_WIDTHS = {"visual": 713, "audio": 74, "text": 300}

@@ -14,7 +14,9 @@
 - :mod:`~msa_lib.experiments.ablation`: the loss ablation with calibration (chapter 8);
 - :mod:`~msa_lib.experiments.temporal`: the sequence model against the averaged one (chapter 8);
 - :mod:`~msa_lib.experiments.asr`: speech recognition on the clips (chapter 8);
-- :mod:`~msa_lib.experiments.fidelity`: the paper's text against its code, measured (chapter 9).
+- :mod:`~msa_lib.experiments.fidelity`: the paper's text against its code, measured (chapter 9);
+- :mod:`~msa_lib.experiments.paper_review`: the paper against itself and its Table 1 (chapters 1, 5);
+- :mod:`~msa_lib.experiments.lexicon_transfer`: label-free scorers on MOSI transcripts (chapter 7).
 
 A study module never displays or saves: the chapter does.
 """

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from msa_lib.adapters.base import get, names
+from msa_lib.adapters.base import build, get, names
 from msa_lib.config import AdapterConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import r_interval, side_of, spread_ratio
@@ -52,13 +52,16 @@ def adapter_quality(
     kinds: Sequence[str] | None = None,
     seeds: Sequence[int] = (0,),
     config: AdapterConfig = AdapterConfig(),
+    modality: str = "text",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Each adapter kind (default: every registered one) fitted on train, scored on test.
 
-    ``splits`` (train/valid/test) hold modalities ``source`` and ``target`` for the same segments.
-    Paired kinds learn from the train pairs; the others see the train sets unpaired. Returns one
-    row per kind and seed (after the reference rows ``truth`` and ``target mean``, seed 0), and
-    the first seed's mapped test vectors per kind (for plots).
+    ``splits`` (train/valid/test) hold modalities ``source`` and ``target`` for the same segments,
+    features of ``modality`` (each kind is built with its settings for it:
+    :func:`~msa_lib.adapters.base.build`). Paired kinds learn from the train pairs; the others
+    see the train sets unpaired. Returns one row per kind and seed (after the reference rows
+    ``truth`` and ``target mean``, seed 0; column ``widths``: the fitted map's), and the first
+    seed's mapped test vectors per kind (for plots).
     """
     from msa_lib.train.baselines import fit_ridge
 
@@ -67,12 +70,13 @@ def adapter_quality(
     ridge = fit_ridge(train, splits["valid"], ["target"])
     truth = test.features["target"]
 
-    def score(kind: str, seed: int, mapped: np.ndarray) -> dict:
+    def score(kind: str, seed: int, mapped: np.ndarray, widths: str = "") -> dict:
         fs = dataclasses.replace(test, features={"target": mapped.astype(np.float32)})
         down = ridge.score(fs)
         return {
             "adapter": kind,
             "seed": seed,
+            "widths": widths,
             **reconstruction(mapped, truth),
             "spread": spread_ratio(mapped, truth),
             **{k: down[k] for k in ("r", "mae", "acc2_non0", "f1_non0")},
@@ -86,10 +90,10 @@ def adapter_quality(
     pairs = (train.segment_id, train.segment_id)
     for kind in kinds:
         for seed in seeds:
-            adapter = get(kind)(dataclasses.replace(config, seed=seed))
+            adapter = build(kind, dataclasses.replace(config, seed=seed), modality)
             adapter.fit(train.features["source"], train.features["target"], pairs)
             mapped = adapter.transform(test.features["source"])
-            rows.append(score(kind, seed, mapped))
+            rows.append(score(kind, seed, mapped, adapter.widths()))
             mapped_first.setdefault(kind, mapped)
     out = pd.DataFrame(rows)
     out["alpha"] = ridge.alpha
@@ -97,13 +101,17 @@ def adapter_quality(
 
 
 def _one_seed(
-    splits: Mapping[str, FeatureSet], kinds: Sequence[str], seed: int, config: AdapterConfig
+    splits: Mapping[str, FeatureSet],
+    kinds: Sequence[str],
+    seed: int,
+    config: AdapterConfig,
+    modality: str,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """:func:`adapter_quality` for one seed on one torch thread (seeds run side by side)."""
     import torch
 
     torch.set_num_threads(1)
-    return adapter_quality(splits, kinds, [seed], config)
+    return adapter_quality(splits, kinds, [seed], config, modality)
 
 
 def adapter_runs(
@@ -113,8 +121,10 @@ def adapter_runs(
     config: AdapterConfig = AdapterConfig(),
     n_jobs: int = 1,
     fold_names: Mapping[str, str] | None = None,
+    modality: str = "text",
 ) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
-    """:func:`adapter_quality` for every pair and seed, in ``n_jobs`` processes (one per seed).
+    """:func:`adapter_quality` for every pair and seed, in ``n_jobs`` processes (one per seed);
+    every pair maps features of ``modality``.
 
     Returns the runs table (one row per pair, kind and seed; the reference rows once per pair,
     seed 0; column ``pair``, and ``fold`` after ``adapter`` where ``fold_names`` describes each
@@ -125,7 +135,7 @@ def adapter_runs(
     kinds = names() if kinds is None else list(kinds)
     jobs = [(p, s) for p in pairs for s in seeds]
     results = Parallel(n_jobs=n_jobs)(
-        delayed(_one_seed)(pairs[p], kinds, s, config) for p, s in jobs
+        delayed(_one_seed)(pairs[p], kinds, s, config, modality) for p, s in jobs
     )
     runs = pd.concat(
         [

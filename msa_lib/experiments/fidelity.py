@@ -83,7 +83,7 @@ CHOICES: tuple[Choice, ...] = (
         "eye symmetry",
         VisualConfig,
         "eye_symmetry",
-        "|l - r|",
+        '"normalized absolute difference"',
         "§3.3",
         {"ratio": "|l - r| / max(l, r)", "difference": "|l - r|"},
     ),

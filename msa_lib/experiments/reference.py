@@ -6,10 +6,17 @@
 - the corpora as released: CMU-MOSI (Zadeh et al. 2016) and CMU-MOSEI (Zadeh et al. 2018) with
   the CMU Multimodal SDK's standard folds, and the bc-LSTM feature release (Poria et al. 2017).
 
-Nothing here is computed: the book shows these under a "published" tag, never as its own results.
+- the paper's public code: the repository and the commit the book reads it at
+  (:data:`PAPER_CODE`), and :func:`code_citation` to cite one of its files wherever the book
+  states what that code does.
+
+Nothing here is computed: the book shows these under a "published" tag (the ``*_SOURCE``
+strings, through :func:`msa_lib.book.format.published`), never as its own results.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -17,6 +24,48 @@ PAPER = (
     "Roswendi (2025), Cross-Domain Multimodal Sentiment Analysis through Dataset Fusion and "
     "Multi-Objective Learning, Table 1"
 )
+# Where each published table of this module comes from, as its caption's "published" tag says it.
+TABLE1_SOURCE = "Roswendi (2025), Table 1"
+ANCHORS_SOURCE = "the models' own papers, cited in the caption"
+CORPORA_SOURCE = "the corpora's papers and the CMU Multimodal SDK's standard folds"
+
+# The paper's public code, at the commit the book reads it (every statement about what that code
+# does cites a file of this tree: code_citation).
+PAPER_CODE = {
+    "repository": "rayhanros2030/Multimodal-Sentiment-Analysis",
+    "commit": "f41198ad059a3b7ff13210169db1ea5e9614828e",
+    "url": "https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/tree/"
+    "f41198ad059a3b7ff13210169db1ea5e9614828e",
+}
+# The files of that tree the book states facts about.
+PAPER_CODE_FILES = (
+    "train_mosei_test_mosi_with_adapters.py",
+    "train_mosei_only.py",
+    "train_facemesh_bert_librosa_cmumosi.py",
+    "FACEMESH_FEATURE_EXTRACTION.py",
+)
+
+
+def code_url(file: str) -> str:
+    """The address of one file of the paper's code at the cited commit."""
+    if file not in PAPER_CODE_FILES:
+        raise ValueError(f"code_url: '{file}' is not a cited file of the paper's code")
+    return f"https://github.com/{PAPER_CODE['repository']}/blob/{PAPER_CODE['commit']}/{file}"
+
+
+def code_citation(file: str, symbols: Sequence[str] = ()) -> str:
+    """A Markdown citation of a file of the paper's code (and the functions meant), with the
+    repository and the commit: ``[`file`](url) (`fn`) in rayhanros2030/... at commit f41198a``."""
+    names = f" ({', '.join(f'`{s}`' for s in symbols)})" if symbols else ""
+    return (
+        f"[`{file}`]({code_url(file)}){names} in `{PAPER_CODE['repository']}` at commit "
+        f"`{PAPER_CODE['commit'][:7]}`"
+    )
+
+
+def code_source() -> str:
+    """The paper's text and code as the source of a table: its "published" tag."""
+    return f"Roswendi (2025) and its code, {PAPER_CODE['repository']} at {PAPER_CODE['commit'][:7]}"
 
 
 def paper_table1() -> pd.DataFrame:

@@ -78,3 +78,24 @@ def test_an_unfitted_adapter_says_so(kind, tmp_path):
         adapter.transform(np.zeros((2, 8)))
     with pytest.raises(AdapterError, match="not fitted"):
         adapter.save(tmp_path / kind)
+
+
+@pytest.mark.parametrize("kind", names())
+def test_too_few_rows_are_refused_naming_the_minimum(kind):
+    # one pair used to give a paired ridge with every coefficient zero: one vector for every row
+    x, y, ids, _, _ = linear_pairs(n=120, d_in=8, d_out=5)
+    adapter = get(kind)(TINY)
+    least, _ = adapter.minimum()
+    assert least >= 2
+    what = "pair" if adapter.paired else "source row"
+    with pytest.raises(AdapterError, match=f"{kind}: 1 {what}; fitting needs at least {least} "):
+        adapter.fit(x[:1], y, (ids[:1], ids)) if adapter.paired else adapter.fit(x[:1], y)
+
+
+@pytest.mark.parametrize("kind", names())
+def test_source_rows_that_do_not_vary_are_refused(kind):
+    x, y, ids, _, _ = linear_pairs(n=120, d_in=8, d_out=5)
+    same = np.repeat(x[:1], len(x), axis=0)
+    adapter = get(kind)(TINY)
+    with pytest.raises(AdapterError, match=f"{kind}: every source column is constant over the 120"):
+        adapter.fit(same, y, (ids, ids)) if adapter.paired else adapter.fit(same, y)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from msa_lib.adapters.base import AdapterError, get
+from msa_lib.adapters.base import Adapter, AdapterError, build, get
 from msa_lib.adapters.mlp import random_pairs
 from msa_lib.evaluate import spread_ratio
 from msa_lib.experiments.adapters import reconstruction
@@ -39,5 +39,32 @@ def test_random_pairs_are_seeded_draws_of_the_configured_size():
 
 def test_fewer_pairs_than_one_batch_is_one_clear_error():
     x, y, ids, _, _ = linear_pairs(n=10)
-    with pytest.raises(AdapterError, match="10 pairs, fewer than one batch \\(16\\)"):
+    with pytest.raises(
+        AdapterError, match=r"paired-mlp: 10 pairs; fitting needs at least 16 \(one batch\)"
+    ):
         get("paired-mlp")(FAST).fit(x, y, (ids, ids))
+
+
+@pytest.mark.parametrize(
+    ("modality", "d_in", "d_out", "widths"),
+    [
+        ("visual", 6, 9, "6→512→512→9"),
+        ("audio", 5, 5, "5→256→256→5"),
+        ("text", 7, 4, "7→384→384→4"),
+        ("gaze", 3, 2, "3→32→32→2"),  # no paper adapter for it: the configured width
+    ],
+)
+def test_the_paper_kind_has_the_paper_widths_per_modality(modality, d_in, d_out, widths, tmp_path):
+    x, y, ids, _, _ = linear_pairs(n=64, d_in=d_in, d_out=d_out)
+    config = FAST.__class__(epochs=1, hidden=32, n_target_samples=32)
+    paper = build("paper", config, modality).fit(x, y)
+    assert paper.widths() == widths
+    loaded = Adapter.load(paper.save(tmp_path / "a"))
+    assert loaded.widths() == widths
+    np.testing.assert_array_equal(loaded.transform(x), paper.transform(x))
+    # every other kind keeps its own setting, whatever the modality
+    paired = build("paired-mlp", config, modality).fit(x, y, (ids, ids))
+    assert paired.widths() == f"{d_in}→32→32→{d_out}"
+    assert (
+        build("paired-ridge", config, modality).fit(x, y, (ids, ids)).widths() == f"{d_in}→{d_out}"
+    )

@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from msa_lib.book.format import MISSING, ci_column, ci_text, format_value
 
@@ -36,3 +37,17 @@ def test_a_column_of_intervals_from_value_low_and_high_columns():
     shares = pd.DataFrame({"acc": [0.8341], "acc_lo": [0.806], "acc_hi": [0.862]})
     assert ci_column(shares, "acc", percent=True) == ["83.4% [80.6%, 86.2%]"]
     assert ci_column(frame.drop(columns=["r_lo", "r_hi"]), "r") == ["0.412", MISSING, "0.200"]
+
+
+def test_published_numbers_are_tagged_published_never_real():
+    from msa_lib.book.format import caption, published, source_tag
+
+    src = published("Roswendi (2025), Table 1")
+    assert caption("The paper's Table 1.", src) == (
+        "The paper's Table 1. [published: Roswendi (2025), Table 1]"
+    )
+    assert "real data" not in source_tag(src)
+    # a tag that does not say where the numbers come from is not a published one
+    assert "SYNTHETIC" in source_tag("published: ") and "SYNTHETIC" in source_tag("published")
+    with pytest.raises(ValueError, match="where the numbers were printed"):
+        published(" ")

@@ -289,3 +289,17 @@ def test_transfer_reports_zero_filled_rows(tmp_path, capsys):
     args = ["transfer", "--source", src, "--target", tgt, "--kinds", "coral", "--seeds", "0"]
     rc, _, err = run([*args, "--n-jobs", "1", "--out", str(tmp_path / "t.csv")], capsys)
     assert rc == 0 and f"{tgt}: 3 of 200 'text' rows are all zeros" in err
+
+
+def test_transfer_with_kind_none_scores_the_unmapped_features(tmp_path, capsys):
+    src = featureset(tmp_path / "model.h5", 240, 4, 0, prefix="m")
+    tgt = featureset(tmp_path / "new.h5", 200, 4, 1)  # same width: no adapter needed
+    args = ["transfer", "--source", src, "--target", tgt, "--kinds", "none", "--seeds", "0"]
+    assert main(args + ["--n-jobs", "1", "--out", str(tmp_path / "t.csv"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["setting"], r["adapter"]) for r in rows] == [
+        ("source model", "none"),
+        ("target only", "none"),
+        ("zero-shot", "none"),
+        ("zero-shot + AdaBN", "none"),
+    ]

@@ -55,6 +55,13 @@ def test_adapter_quality_ranks_paired_above_random_pairs_by_the_downstream_score
     assert abs(r["paper"]) < 0.4 and np.isnan(r["target mean"])
     assert rows.set_index("adapter").loc["truth", "cosine"] == pytest.approx(1.0)
     assert mapped["paper"].shape == (50, 4)
+    # the paper's kind has the paper's hidden width for the modality mapped (text: 384), and
+    # every row says the widths of the map it scored
+    widths = rows.set_index("adapter")["widths"]
+    assert widths["paper"] == "6→384→384→4" and widths["paired-ridge"] == "6→4"
+    assert widths["truth"] == ""
+    visual, _ = adapter_quality(paired_splits(), ["paper"], [0], FAST, modality="visual")
+    assert visual.set_index("adapter").loc["paper", "widths"] == "6→512→512→4"
 
 
 def test_runs_keep_one_reference_row_per_pair_and_one_row_per_kind_and_seed():

@@ -56,3 +56,39 @@ def test_every_anchor_cites_its_paper_with_a_year():
     years = a["citation"].str.extract(r"\((\d{4})\)")[0]
     assert years.notna().all(), a.loc[years.isna(), "model"].tolist()
     assert years.astype(int).between(2017, 2021).all()  # TFN 2017 ... Self-MM 2021
+
+
+def test_the_paper_code_is_cited_by_repository_commit_and_file():
+    import pytest
+
+    from msa_lib.experiments.reference import PAPER_CODE, code_citation, code_url
+
+    assert PAPER_CODE["url"].endswith(f"/tree/{PAPER_CODE['commit']}")
+    assert len(PAPER_CODE["commit"]) == 40 and PAPER_CODE["url"].startswith("https://github.com/")
+    url = code_url("train_mosei_only.py")
+    assert url == (
+        "https://github.com/rayhanros2030/Multimodal-Sentiment-Analysis/blob/"
+        "f41198ad059a3b7ff13210169db1ea5e9614828e/train_mosei_only.py"
+    )
+    cite = code_citation("train_mosei_only.py", ["RegularizedMultimodalModel"])
+    assert cite.startswith(f"[`train_mosei_only.py`]({url}) (`RegularizedMultimodalModel`)")
+    assert cite.endswith("at commit `f41198a`")
+    with pytest.raises(ValueError, match="not a cited file"):
+        code_url("notes.md")
+
+
+def test_every_link_to_the_paper_code_in_the_chapters_is_at_the_cited_commit():
+    import re
+
+    from msa_lib.experiments.reference import PAPER_CODE, PAPER_CODE_FILES
+    from msa_lib.io.paths import repo_root
+
+    link = re.compile(r"github\.com/rayhanros2030/[\w.-]+/(?:blob|tree)/([0-9a-f]+)/?([\w.]*)")
+    found = []
+    for path in sorted((repo_root() / "notebooks").glob("*.py")):
+        for commit, file in link.findall(path.read_text()):
+            found.append((path.name, commit, file))
+    assert found, "no chapter links to the paper's code"
+    for name, commit, file in found:
+        assert commit == PAPER_CODE["commit"], f"{name}: a link at commit {commit}"
+        assert file in PAPER_CODE_FILES, f"{name}: a link to {file!r}, not a cited file"

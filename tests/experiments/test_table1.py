@@ -12,6 +12,7 @@ from msa_lib.experiments.table1 import (
     OFFICIAL_FOLDS,
     OWN_FOLDS,
     RGap,
+    baseline_claim_text,
     by_model_columns,
     ci_table,
     comparison_text,
@@ -223,6 +224,25 @@ def test_difference_text_says_which_differences_the_intervals_resolve():
     assert "(T +0.100 [+0.050, +0.150]), in the fusion model's favour on 0" in mae_line
     within = diffs[diffs["subset"] == "A"]
     assert "every interval contains 0" in difference_text(within, ci_text)
+
+
+def test_the_claim_of_an_improvement_over_baselines_is_answered_from_the_intervals():
+    diffs = pd.DataFrame(
+        [
+            ("T", "r", 0.05, 0.01, 0.09),  # fusion ahead, resolved
+            ("A", "r", -0.02, -0.06, 0.02),  # within noise
+            ("V", "r", -0.08, -0.12, -0.03),  # ridge ahead, resolved
+            ("T", "mae", 0.10, 0.05, 0.15),
+        ],
+        columns=["subset", "metric", "difference", "lo", "hi"],
+    )
+    text = baseline_claim_text(diffs, {"n_late": 4, "n_joint_higher": 1}, "toy data")
+    assert text.startswith("On toy data, the paper's claimed improvement over baselines")
+    assert "above ridge's beyond test-sample noise on 1 of 3 subsets, below it on 1" in text
+    assert "not resolved on 1; joint training beats late fusion" in text
+    assert text.endswith("shows no consistent improvement over the baselines.")
+    ahead = diffs[diffs["subset"] == "T"]
+    assert "shows an improvement over the baselines" in baseline_claim_text(ahead, {}, "x")
 
 
 def bclstm_like(n_videos: int = 40, per_video: int = 12) -> FeatureSet:

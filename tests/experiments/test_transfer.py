@@ -97,11 +97,19 @@ def test_every_setting_is_its_own_row_scored_on_the_target_test_fold():
     assert (table["r_lo"] <= table["r"] + 1e-9).all() and (table["r"] <= table["r_hi"] + 1e-9).all()
     verdict = transfer_verdict(table, "toy")
     zs = table[table["setting"] == "zero-shot"].set_index("adapter")
-    assert verdict.best == zs["valid_r"].idxmax() and verdict.n == n_test
+    # the headline kind is fixed in advance; the kind of best validation r is reported apart
+    assert verdict.headline == "coral" and verdict.n == n_test
+    assert verdict.selected == zs["valid_r"].idxmax()
     assert (
         verdict.paired == () and verdict.aligned == ("coral",) and list(verdict.tuned) == ["coral"]
     )
     assert f"n = {n_test} target test segments" in verdict.line(ci_text)
+    # every row says which target labels it used; the paper's adapter has the paper's text width
+    labels = dict(zip(table["setting"], table["target_labels"]))
+    assert labels["zero-shot"] == labels["zero-shot + AdaBN"] == labels["source model"] == "none"
+    assert labels["fine-tuned"] == labels["target only"] == "train, valid"
+    assert table.loc[table["adapter"] == "paper", "widths"].eq("text 4→384→384→5").all()
+    assert table.loc[table["adapter"] == "coral", "widths"].eq("text 4→5").all()
 
 
 def test_paired_kinds_run_where_both_extractors_saw_the_same_segments():
@@ -209,21 +217,30 @@ TEXT_ROWS = [
 
 def test_the_verdict_answers_from_the_rows():
     v = transfer_verdict(summary_rows("text", "real", TEXT_ROWS), "text")
-    assert v.best == "paired-mlp"  # by validation r, not by test r
+    # the headline kind is fixed in advance (paired-ridge where pairs exist), not chosen on
+    # target labels; the kind of best target-validation r is named apart
+    assert v.headline == "paired-ridge" and v.selected == "paired-mlp"
     assert v.paired == ("paired-mlp", "paired-ridge") and v.aligned == ("coral",)
     assert (
         v.zero_shot["paper"].chance == "at chance" and v.zero_shot["coral"].chance == "above chance"
     )
     line = v.line(ci_text)
     assert line.startswith("**text** (real, n = 686 target test segments)")
-    assert "`paired-mlp`: test r 0.460 [0.410, 0.510], against 0.020 [-0.020, 0.050]" in line
-    assert "(+0.440)" in line and "fine-tuned after adaptation: `paper` 0.200" in line
+    assert (
+        "fixed in advance, `paired-ridge`: test r 0.461 [0.410, 0.520] (above chance), against "
+        "0.020 [-0.020, 0.050]" in line
+    )
+    assert "(+0.441)" in line and "fine-tuned after adaptation: `paper` 0.200" in line
+    assert "Chosen with target validation labels, the kind would be `paired-mlp`" in line
+    assert "(test r 0.460 [0.410, 0.510], -0.001)" in line
     assert "oracle" not in line
     text = closing_text([v], ci_text)
     assert "does not transfer in any of the measurements here" in text
-    assert "through `paired-mlp` the model reads the target features better than its own" in text
+    assert "through every paired kind the model reads the target features better than its" in text
+    assert "`paired-mlp` r 0.460 [0.410, 0.510] (above chance, above that interval)" in text
     assert "`coral` r 0.170 [0.100, 0.240] (above chance), all below the interval" in text
     assert "training on them is the stronger baseline" in text
+    assert "headline zero-shot setting (`paired-ridge`)" in text
     with pytest.raises(ValueError, match="no rows of 'other'"):
         transfer_verdict(summary_rows("text", "real", TEXT_ROWS), "other")
     with pytest.raises(ValueError, match="target only"):
@@ -233,14 +250,14 @@ def test_the_verdict_answers_from_the_rows():
 def test_the_closing_text_changes_with_the_numbers():
     rows = [list(r) for r in TEXT_ROWS]
     rows[2][2:5] = (0.12, 0.05, 0.19)  # the paper's adapter above chance zero-shot
-    rows[1][2:5] = (0.32, 0.27, 0.37)  # the target-only model inside the best zero-shot interval
+    rows[1][2:5] = (0.32, 0.27, 0.37)  # the target-only model inside the headline interval
     rows[4][2:5] = (0.30, 0.25, 0.35)  # paired kinds below the own-domain interval
     rows[5][2:5] = (0.29, 0.24, 0.34)
     v = transfer_verdict(summary_rows("text", "real", [tuple(r) for r in rows]), "text", 0.83)
     text = closing_text([v], ci_text)
     assert "is not at chance in every zero-shot row" in text
     assert "less well than its own inputs" in text
-    assert "is not above the best zero-shot setting in every transfer" in text
+    assert "is not above the headline zero-shot setting in every transfer" in text
     assert "the oracle bound is 0.830" in v.line(ci_text)
 
 
@@ -250,3 +267,45 @@ def test_a_score_against_chance_and_another_interval():
     assert s.against(Score(0.39, 0.33, 0.45)) == "above"
     assert s.against(Score(0.47, 0.40, 0.52)) == "inside"
     assert s.text(ci_text) == "0.460 [0.410, 0.510]"
+
+
+def test_the_kind_chosen_on_target_labels_is_a_row_of_its_own_labelled_so():
+    table = pd.concat(
+        [summary_rows("text", "real", TEXT_ROWS), summary_rows("other", "synthetic", TEXT_ROWS)]
+    ).reset_index(drop=True)
+    table["target_labels"] = "none"
+    chosen = transfer_mod.label_selected_rows(table)
+    assert chosen["data"].tolist() == ["text", "other"]
+    assert chosen["adapter"].eq("paired-mlp").all()  # highest validation r, not highest test r
+    assert chosen["setting"].eq(transfer_mod.SELECTED).all()
+    assert chosen["target_labels"].eq(transfer_mod.SELECTED_LABELS).all()
+    # the verdict never takes its headline from such a row
+    v = transfer_verdict(pd.concat([table, chosen]), "text")
+    assert v.headline == "paired-ridge" and "zero-shot, kind chosen" not in v.zero_shot
+
+
+def test_the_headline_kind_is_fixed_in_advance():
+    headline = transfer_mod.headline_kind
+    assert headline(["paper", "paired-mlp", "paired-ridge", "coral"]) == "paired-ridge"
+    assert headline(["none", "paper", "coral", "ot"]) == "coral"
+    assert headline(["none", "paper"]) == "paper" and headline(["none"]) is None
+
+
+def test_rows_are_laid_out_by_group_and_widths_per_modality():
+    table = summary_rows("text", "real", TEXT_ROWS)
+    table["widths"] = ""
+    table.loc[table["adapter"] == "paper", "widths"] = "visual 65→512→512→713; text 4→384→384→5"
+    table.loc[table["adapter"] == "coral", "widths"] = "visual 65→713; text 4→5"
+    chosen = transfer_mod.label_selected_rows(table)
+    shown = transfer_mod.display_order(pd.concat([chosen, table]))
+    assert shown["setting"].tolist() == [
+        "source model",
+        *["zero-shot"] * 4,
+        "zero-shot + AdaBN",
+        "fine-tuned",
+        "target only",
+        transfer_mod.SELECTED,
+    ]
+    w = transfer_mod.widths_table(table).set_index("adapter")
+    assert w.loc["paper", "visual"] == "65→512→512→713" and w.loc["coral", "text"] == "4→5"
+    assert list(w.index) == ["paper", "coral"]  # the paper's fine-tuned row adds no line
