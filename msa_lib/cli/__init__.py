@@ -15,7 +15,17 @@ import sys
 
 from msa_lib.cli.common import print_json  # noqa: F401  (re-exported for callers)
 
-COMMANDS = ("data", "extract", "train", "adapt", "transfer", "predict", "book")
+COMMANDS = (
+    "data",
+    "importer",
+    "export",
+    "extract",
+    "train",
+    "adapt",
+    "transfer",
+    "predict",
+    "book",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
