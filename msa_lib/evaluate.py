@@ -11,6 +11,7 @@ Conventions (those of the CMU-MOSI/MOSEI literature, e.g. the MMSA toolkit):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -183,6 +184,80 @@ def seed_mean_ci(
     )
     ci = res.confidence_interval
     return float(stat(*data)), float(ci.low), float(ci.high)
+
+
+def two_level_ci(
+    y_true: np.ndarray,
+    preds: Sequence[np.ndarray],
+    metric: str = "r",
+    minus: Sequence[np.ndarray] = (),
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Seed-mean metric of ``preds`` (less that of ``minus``) and a percentile interval that
+    resamples seeds and test segments together: a two-level bootstrap.
+
+    :func:`seed_mean_ci` resamples segments of fixed seeds, so a rerun whose training randomness
+    (seeds, floating-point paths of another machine) differs can fall outside it. Here each
+    replicate draws the seeds with replacement, then the segments with replacement, and averages
+    the metric over the drawn seeds. Where ``preds`` and ``minus`` have as many seeds, the seeds
+    are drawn paired by position (seed *i* of one with seed *i* of the other, as runs that share
+    a seed share their initialisation); else each side's seeds are drawn on their own. One seed
+    on both sides leaves the segment level alone. (A hierarchical bootstrap has no routine in
+    scipy.stats, whose ``bootstrap`` resamples one level; hence this function.)
+    """
+    stat = _bootstrap_stat(metric)
+    y = np.asarray(y_true, np.float64)
+    first = np.stack([np.asarray(p, np.float64) for p in preds])
+    second = np.stack([np.asarray(p, np.float64) for p in minus]) if len(minus) else None
+    if first.shape[1] != len(y) or (second is not None and second.shape[1] != len(y)):
+        raise ValueError(f"predictions of {first.shape[1]} segments against {len(y)} labels")
+
+    def mean_stat(labels: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return np.nanmean(stat(labels, p, axis=-1), axis=-1)
+
+    estimate = mean_stat(y[None, :], first)
+    if second is not None:
+        estimate = estimate - mean_stat(y[None, :], second)
+    rng = np.random.default_rng(seed)
+    n, k = len(y), len(first)
+    j = 0 if second is None else len(second)
+    paired = j == k
+    chunk = max(1, 4_000_000 // (n * (k + j)))  # replicates per batch: bounded memory
+    values = np.empty(n_resamples)
+    for start in range(0, n_resamples, chunk):
+        b = min(chunk, n_resamples - start)
+        rows = rng.integers(0, n, (b, n))
+        labels = y[rows][:, None, :]
+        drawn = rng.integers(0, k, (b, k))
+        v = mean_stat(labels, first[drawn[:, :, None], rows[:, None, :]])
+        if second is not None:
+            other = drawn if paired else rng.integers(0, j, (b, j))
+            v = v - mean_stat(labels, second[other[:, :, None], rows[:, None, :]])
+        values[start : start + b] = v
+    tail = (1 - confidence) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates: no r anywhere
+        lo, hi = np.nanpercentile(values, [tail, 100 - tail])
+    return float(estimate), float(lo), float(hi)
+
+
+def seed_sd(
+    y_true: np.ndarray,
+    preds: Sequence[np.ndarray],
+    metric: str = "r",
+    minus: Sequence[np.ndarray] = (),
+) -> float:
+    """Standard deviation (ddof 1) over seeds of the per-seed metric, or of the per-seed
+    difference where ``minus`` has as many seeds (seed *i* against seed *i*); NaN for one seed."""
+    stat = _bootstrap_stat(metric)
+    y = np.asarray(y_true, np.float64)
+    a = np.array([float(stat(y, np.asarray(p, np.float64))) for p in preds])
+    if len(minus):
+        b = np.array([float(stat(y, np.asarray(p, np.float64))) for p in minus])
+        a = a - b if len(b) == len(a) else a - np.nanmean(b)
+    return float(np.nanstd(a, ddof=1)) if np.isfinite(a).sum() > 1 else float("nan")
 
 
 def seed_mean_cis(

@@ -102,7 +102,8 @@ show_table(
     f"{'official MOSI folds' if folder.source == 'real' else 'synthetic MOSI folds'}, one row per "
     f"seed (epoch and valid r: the epoch kept and its validation r), test fold scored once per "
     f"seed (n = {int(text_mean['n_test'])}), 95% paired-bootstrap intervals over test segments. "
-    "mean: the seed mean, with the interval of the seed-mean metric; sd: the seeds' standard "
+    "mean: the seed mean, with an interval that resamples seeds and test segments together; "
+    "sd: the seeds' standard "
     "deviation"
     + (
         f"; ensemble: the {int(per_seed.sum())} seeds' predictions averaged per segment, one "

@@ -37,8 +37,9 @@
 # Real data: the bc-LSTM utterance features (all three modalities) on their own `bclstm_split`,
 # validation held out from its train videos (chapter 5 explains why no other split is clean), and
 # MiniLM vectors of the transcripts (text alone) on the official MOSI folds. Every loss runs with
-# each seed of the `seeds` parameter; intervals are 95% paired-bootstrap intervals over test
-# segments of the seed-mean metric. Without a real data folder, the synthetic MOSI corpus (all
+# each seed of the `seeds` parameter; a loss's intervals are 95% paired-bootstrap intervals over
+# test segments of the seed-mean metric, and the differences the verdicts rest on resample seeds
+# and test segments together (below). Without a real data folder, the synthetic MOSI corpus (all
 # three modalities) stands in, and every number is synthetic.
 
 # %% tags=["parameters", "hide-input"]
@@ -230,8 +231,12 @@ show_figure(
 
 # %% [markdown]
 # **The answer, computed from these runs.** The correlation loss is set against its own error term
-# trained alone (MSE+MAE), so that the difference is the correlation term's; differences are the
-# seed-mean metrics' with paired 95% bootstrap intervals over the test segments.
+# trained alone (MSE+MAE), so that the difference is the correlation term's. A difference is the
+# seed-mean metrics' with a 95% interval of a two-level bootstrap: each replicate draws the seeds
+# (seed *i* of one loss with seed *i* of the other) and then the test segments, so the interval
+# holds the randomness of training as well as that of the test sample, and a rerun on another
+# machine stays inside it. The seed sd beside it is the per-seed difference's spread. A difference
+# whose interval contains 0 is reported as no difference resolved, not as a direction.
 
 # %% tags=["remove-input"]
 display(

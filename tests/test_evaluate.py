@@ -15,8 +15,10 @@ from msa_lib.evaluate import (
     scale_diagnostics,
     seed_mean_ci,
     seed_mean_cis,
+    seed_sd,
     side_of,
     table1,
+    two_level_ci,
 )
 
 Y_TRUE = np.array([-2, -1, 0, 1, 2, 3], dtype=float)
@@ -204,3 +206,40 @@ def test_side_of_an_interval():
     assert side_of(0.0, 0.1, 0.3) == "below" and side_of(0.5, 0.1, 0.3) == "above"
     assert side_of(0.2, 0.1, 0.3) == "inside" and side_of(0.1, 0.1, 0.3) == "inside"
     assert side_of(0.2, np.nan, 0.3) == "undefined"
+
+
+def test_two_level_ci_covers_the_spread_between_seeds():
+    rng = np.random.default_rng(5)
+    y = rng.uniform(-3, 3, 300)
+    # seeds that disagree: each seed's r differs by far more than one seed's segment noise
+    preds = [y * w + rng.normal(0, 1.0, 300) for w in (0.2, 0.6, 1.0, 1.4, 1.8)]
+    est, lo, hi = two_level_ci(y, preds, "r", n_resamples=1000)
+    est1, lo1, hi1 = seed_mean_ci(y, preds, "r", n_resamples=1000)
+    assert est == pytest.approx(est1)
+    assert lo < lo1 and hi > hi1  # wider: the seeds' own spread is in it
+    # seeds that agree exactly: only the segments vary, as with one seed
+    same = [preds[2]] * 5
+    _, lo2, hi2 = two_level_ci(y, same, "r", n_resamples=1000)
+    _, lo3, hi3 = bootstrap_ci(y, preds[2], "r", n_resamples=1000, method="percentile")
+    assert abs((hi2 - lo2) - (hi3 - lo3)) < 0.02
+    # a difference of paired seeds equal by construction is exactly zero in every replicate
+    assert two_level_ci(y, preds, "mae", minus=preds, n_resamples=50) == (0.0, 0.0, 0.0)
+    # unpaired (5 against 1): the estimate is the difference of the means
+    d, dlo, dhi = two_level_ci(y, preds, "r", minus=preds[:1], n_resamples=300)
+    assert d == pytest.approx(est - metrics(y, preds[0])["r"])
+    assert dlo < d < dhi
+    assert two_level_ci(y, preds, "r", n_resamples=100, seed=1) == two_level_ci(
+        y, preds, "r", n_resamples=100, seed=1
+    )
+    with pytest.raises(ValueError, match="300 labels"):
+        two_level_ci(y, [preds[0][:10]], "r")
+
+
+def test_seed_sd_of_a_metric_and_of_a_paired_difference():
+    y = np.arange(20.0)
+    preds = [y + 1, y + 3]
+    assert seed_sd(y, preds, "mae") == pytest.approx(np.std([1, 3], ddof=1))
+    assert seed_sd(y, preds, "mae", minus=[y + 0.5, y + 0.5]) == pytest.approx(
+        np.std([0.5, 2.5], ddof=1)
+    )
+    assert np.isnan(seed_sd(y, preds[:1], "mae"))

@@ -116,8 +116,10 @@ def difference_ci(
     metric: str,
     config: AblationConfig = AblationConfig(),
 ) -> tuple[float, float, float]:
-    """Seed-mean metric of ``a`` minus that of ``b`` on the same segments, paired bootstrap interval."""
-    return evaluate.seed_mean_ci(
+    """Seed-mean metric of ``a`` minus that of ``b`` on the same segments, with an interval that
+    resamples seeds and segments together (:func:`~msa_lib.evaluate.two_level_ci`): a verdict
+    resting on it survives a rerun's other training randomness."""
+    return evaluate.two_level_ci(
         y, preds_a, metric, preds_b, n_resamples=config.n_resamples, confidence=config.confidence
     )
 
@@ -252,7 +254,9 @@ def correlation_effect(result: AblationResult) -> dict[str, float]:
     """What the correlation term does: correlation loss minus its error term alone (MSE+MAE).
 
     ``d_r``, ``d_mae`` (raw predictions) and ``d_mae_cal`` (both calibrated on validation), each
-    with ``_lo``/``_hi`` 95% paired-bootstrap bounds over test segments.
+    with ``_lo``/``_hi`` 95% bounds of a bootstrap over seeds and test segments
+    (:func:`difference_ci`) and ``_sd``, the standard deviation over seeds of the per-seed
+    difference.
     """
     y, corr = _test_preds(result, CORRELATION)
     _, err = _test_preds(result, ERROR_ONLY)
@@ -266,6 +270,7 @@ def correlation_effect(result: AblationResult) -> dict[str, float]:
         ("d_spread", corr, err, "spread"),
     ):
         out[key], out[f"{key}_lo"], out[f"{key}_hi"] = difference_ci(y, a, b, metric, result.config)
+        out[f"{key}_sd"] = evaluate.seed_sd(y, a, metric, minus=b)
     return out
 
 
@@ -309,10 +314,15 @@ class LossVerdict:
 
     @property
     def term_buys_r(self) -> str:
-        """``buys r``, ``costs r`` or ``buys no r the test fold can resolve``."""
+        """``buys r``, ``costs r`` or ``makes no difference to r that seeds and test segments
+        resolve`` (an interval over both containing 0)."""
         e = self.effect
         return direction(
-            e["d_r_lo"], e["d_r_hi"], "buys r", "costs r", "buys no r the test fold can resolve"
+            e["d_r_lo"],
+            e["d_r_hi"],
+            "buys r",
+            "costs r",
+            "makes no difference to r that seeds and test segments resolve",
         )
 
     def sentence(self, ci: Callable[..., str]) -> str:
@@ -320,15 +330,17 @@ class LossVerdict:
         e = self.effect
 
         def diff(key: str) -> str:
-            return ci(e[key], e[f"{key}_lo"], e[f"{key}_hi"], sign=True)
+            sd = e.get(f"{key}_sd", float("nan"))
+            spread = f", seed sd {sd:.3f}" if np.isfinite(sd) else ""
+            return ci(e[key], e[f"{key}_lo"], e[f"{key}_hi"], sign=True) + spread
 
         mae_word = direction(
             e["d_mae_lo"], e["d_mae_hi"], "raises", "lowers", "does not resolvably change"
         )
         return (
             f"- **{self.name}.** The correlation term {self.term_buys_r}: test r "
-            f"{self.r_with:.3f} with it, {self.r_without:.3f} without (difference and 95% CI: "
-            f"{diff('d_r')}). It {mae_word} test MAE ({diff('d_mae')}); with both losses calibrated "
+            f"{self.r_with:.3f} with it, {self.r_without:.3f} without (difference and 95% CI "
+            f"over seeds and test segments: {diff('d_r')}). It {mae_word} test MAE ({diff('d_mae')}); with both losses calibrated "
             f"on validation the MAE difference is {diff('d_mae_cal')}. Its predictions spread "
             f"{self.spread_with:.2f} of the labels' sd ({self.spread_without:.2f} for {ERROR_ONLY}, "
             f"{self.spread_range[0]:.2f} to {self.spread_range[1]:.2f} across all losses), and "

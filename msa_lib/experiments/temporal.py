@@ -23,7 +23,7 @@ import pandas as pd
 
 from msa_lib.config import LossConfig, ModelConfig, TemporalConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet, ModalityMeta
-from msa_lib.evaluate import seed_mean_ci, seed_mean_cis
+from msa_lib.evaluate import seed_mean_cis, seed_sd, two_level_ci
 from msa_lib.io.cache import ResultCache
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.fusion import score_predictions
@@ -249,9 +249,10 @@ def summarise_comparison(
         rows.append(row)
     effect: dict[str, float] = {}
     for metric, key in (("r", "d_r"), ("mae", "d_mae")):
-        effect[key], effect[f"{key}_lo"], effect[f"{key}_hi"] = seed_mean_ci(
+        effect[key], effect[f"{key}_lo"], effect[f"{key}_hi"] = two_level_ci(
             y, preds["temporal"], metric, preds["averaged"], n_resamples=n_resamples
         )
+        effect[f"{key}_sd"] = seed_sd(y, preds["temporal"], metric, minus=preds["averaged"])
     return pd.DataFrame(rows), effect
 
 
@@ -270,13 +271,19 @@ class TemporalVerdict:
 
     @property
     def outcome(self) -> str:
-        """Which model's r is higher beyond test-sample noise, in words."""
+        """Which model's r is higher, resolved over seeds and test segments, in words."""
         lo, hi = self.effect["d_r_lo"], self.effect["d_r_hi"]
         if lo > 0:
-            return "the sequence model's r is higher beyond test-sample noise"
+            return "the sequence model's r is higher, resolved over seeds and test segments"
         if hi < 0:
-            return "the averaged model's r is higher beyond test-sample noise"
-        return "within test-sample noise"
+            return "the averaged model's r is higher, resolved over seeds and test segments"
+        return "no difference resolved"
+
+    @property
+    def _seed_sd(self) -> str:
+        """``, seed sd 0.012``: the per-seed difference's spread, where there is one."""
+        sd = self.effect.get("d_r_sd", float("nan"))
+        return f", seed sd {sd:.3f}" if np.isfinite(sd) else ""
 
     def sentence(self, ci: Callable[..., str], side_by_side: int | None = None) -> str:
         """The verdict as one bullet; ``ci(value, lo, hi, sign=...)`` writes an interval;
@@ -286,8 +293,8 @@ class TemporalVerdict:
         return (
             f"- **{self.name}** (n = {self.n_test} test segments): the sequence model's test r is "
             f"{self.r_temporal:.3f} against {self.r_averaged:.3f} for the averaged model, a "
-            f"difference of {ci(e['d_r'], e['d_r_lo'], e['d_r_hi'], sign=True)} (95% CI; "
-            f"{self.outcome}); test MAE {ci(e['d_mae'], e['d_mae_lo'], e['d_mae_hi'], sign=True)}. "
+            f"difference of {ci(e['d_r'], e['d_r_lo'], e['d_r_hi'], sign=True)} (95% CI over "
+            f"seeds and test segments{self._seed_sd}; {self.outcome}); test MAE {ci(e['d_mae'], e['d_mae_lo'], e['d_mae_hi'], sign=True)}. "
             f"Training took {self.seconds['temporal']:.0f} s for the sequence model and "
             f"{self.seconds['averaged']:.0f} s for the averaged one ({self.n_seeds} seeds{jobs})."
         )

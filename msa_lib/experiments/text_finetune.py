@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from msa_lib.config import TextFineTuneConfig
-from msa_lib.evaluate import metrics, seed_mean_ci
+from msa_lib.evaluate import metrics, two_level_ci
 from msa_lib.io.cache import ResultCache, cache_key, digest
 from msa_lib.io.jsonio import dumps
 from msa_lib.train.text import FineTunedText, fine_tune_text
@@ -157,7 +157,8 @@ def scored_row(name: str, labels: np.ndarray, pred: np.ndarray, n_resamples: int
 def results_table(
     labels: np.ndarray, preds: dict[int, np.ndarray], extra: pd.DataFrame, n_resamples: int = 1000
 ) -> pd.DataFrame:
-    """Rows: each seed, ``mean`` (CIs of the seed-mean metric), ``sd``, and ``ensemble``.
+    """Rows: each seed, ``mean`` (CIs of the seed-mean metric over seeds and test segments
+    together, :func:`~msa_lib.evaluate.two_level_ci`), ``sd``, and ``ensemble``.
 
     ``ensemble`` scores the seeds' predictions averaged per segment (one model of all seeds, at
     their summed cost); it is left out for a single seed.
@@ -166,7 +167,7 @@ def results_table(
     mean = {"seed": "mean", **per_seed[list(TABLE_METRICS)].mean().to_dict()}
     sd = {"seed": "sd", **per_seed[list(TABLE_METRICS)].std(ddof=1).to_dict()}
     for m in CI_METRICS:
-        _, mean[f"{m}_lo"], mean[f"{m}_hi"] = seed_mean_ci(
+        _, mean[f"{m}_lo"], mean[f"{m}_hi"] = two_level_ci(
             labels, list(preds.values()), m, n_resamples=n_resamples
         )
     rows = [mean, sd]

@@ -24,7 +24,9 @@ reports it as a row of its own, in its own group, labelled so.
 
 Every setting is run for each seed (source model, adapters, fine-tuning all seeded) and the
 target test fold is scored once per setting and seed. :func:`summarise` gives mean metrics over
-seeds with 95% paired-bootstrap intervals over test segments of the seed-mean metric. With a cache
+seeds with 95% intervals of a bootstrap over seeds and test segments together
+(:func:`~msa_lib.evaluate.two_level_ci`): they hold the randomness of training as well as that of
+the test sample. With a cache
 folder, every trained model, adapter set and fine-tuned row is kept in a
 :class:`~msa_lib.io.cache.ResultCache` under a key of the data, the settings and the code.
 
@@ -49,7 +51,7 @@ from msa_lib.adapters.adabn import adabn_fusion
 from msa_lib.adapters.base import Adapter, build, get, names
 from msa_lib.config import AdapterConfig, LossConfig, ModelConfig, SynthConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
-from msa_lib.evaluate import metrics, seed_mean_ci, side_of
+from msa_lib.evaluate import metrics, side_of, two_level_ci
 from msa_lib.experiments.adapters import PAPER_KIND, chance_word
 from msa_lib.io.cache import ResultCache, cache_key
 from msa_lib.train.codehash import code_fingerprint
@@ -387,7 +389,7 @@ def summarise(
             else float("nan"),
         }
         for m in ci_metrics:
-            _, line[f"{m}_lo"], line[f"{m}_hi"] = seed_mean_ci(y, preds, m, n_resamples=n_resamples)
+            _, line[f"{m}_lo"], line[f"{m}_hi"] = two_level_ci(y, preds, m, n_resamples=n_resamples)
         out.append(line)
     return pd.DataFrame(out)
 

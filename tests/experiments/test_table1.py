@@ -238,7 +238,10 @@ def test_the_claim_of_an_improvement_over_baselines_is_answered_from_the_interva
     )
     text = baseline_claim_text(diffs, {"n_late": 4, "n_joint_higher": 1}, "toy data")
     assert text.startswith("On toy data, the paper's claimed improvement over baselines")
-    assert "above ridge's beyond test-sample noise on 1 of 3 subsets, below it on 1" in text
+    assert (
+        "above ridge's, resolved over seeds and test segments, on 1 of 3 subsets, below it on 1"
+        in text
+    )
     assert "not resolved on 1; joint training beats late fusion" in text
     assert text.endswith("shows no consistent improvement over the baselines.")
     ahead = diffs[diffs["subset"] == "T"]

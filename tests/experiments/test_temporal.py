@@ -224,9 +224,14 @@ def interval(value: float, lo: float, hi: float, sign: bool = False, **kwargs) -
 @pytest.mark.parametrize(
     "d_r, lo, hi, outcome",
     [
-        (0.9, 0.8, 1.0, "the sequence model's r is higher beyond test-sample noise"),
-        (-0.2, -0.3, -0.1, "the averaged model's r is higher beyond test-sample noise"),
-        (0.01, -0.02, 0.04, "within test-sample noise"),
+        (0.9, 0.8, 1.0, "the sequence model's r is higher, resolved over seeds and test segments"),
+        (
+            -0.2,
+            -0.3,
+            -0.1,
+            "the averaged model's r is higher, resolved over seeds and test segments",
+        ),
+        (0.01, -0.02, 0.04, "no difference resolved"),
     ],
 )
 def test_the_verdict_says_which_model_reads_more(d_r, lo, hi, outcome):
@@ -236,7 +241,20 @@ def test_the_verdict_says_which_model_reads_more(d_r, lo, hi, outcome):
     assert v.outcome == outcome
     text = v.sentence(interval, side_by_side=2)
     assert text.startswith("- **trend** (n = 120 test segments): the sequence model's test r is")
-    assert f"a difference of {interval(d_r, lo, hi)} (95% CI; {outcome})" in text
+    assert (
+        f"a difference of {interval(d_r, lo, hi)} (95% CI over seeds and test segments; {outcome})"
+        in text
+    )
+    with_sd = TemporalVerdict(
+        "trend",
+        0.9,
+        0.9 - d_r,
+        {**effect, "d_r_sd": 0.012},
+        {"temporal": 23, "averaged": 4},
+        5,
+        120,
+    )
+    assert "(95% CI over seeds and test segments, seed sd 0.012; " in with_sd.sentence(interval)
     assert text.endswith(
         "23 s for the sequence model and 4 s for the averaged one (5 seeds, 2 side by side)."
     )
