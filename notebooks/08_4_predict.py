@@ -26,7 +26,10 @@
 # halves of `model.bin` are joined once into the cache and checked against their SHA-256. The
 # decoder runs once at temperature 0, and a 30-s window whose no-speech probability is above 0.6
 # is skipped whatever its log-probability: left to its own rule, Whisper hears "You" in room
-# noise and "Oh, oh, oh" in a tone. Silence is a finding (`no_speech`), not an error.
+# noise and "Oh, oh, oh" in a tone. Before decoding, a voice-activity model (Silero VAD, shipped
+# with `faster-whisper` and run by `onnxruntime`; `AsrConfig.vad_filter`) keeps only the stretches
+# it hears as speech, so a tone, a hum or noise of any length is not decoded at all and gives "no
+# speech heard" rather than invented words. Silence is a finding (`no_speech`), not an error.
 #
 # **The model bundle** `msa predict` uses by default is the folder `book/results/model/` this
 # section writes (`msa_lib.predict.train_bundle`). It holds the fine-tuned text model of

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from msa_lib.book.findings import write_findings
 from msa_lib.io.paths import package_dirs, repo_root
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ def built_toc(root: Path) -> tuple[Path, list[str]]:
 def build_html(root: Path) -> Path:
     """Render the executed notebooks with Jupyter Book 1.x, warnings as errors."""
     vendor_mathjax(root / "book")
+    write_findings(root / "book")  # the introduction's findings, from this build's results
     toc, missing = built_toc(root)
     if missing:
         print(f"[book] not executed, left out of the HTML: {', '.join(missing)}", flush=True)
@@ -245,6 +247,16 @@ def run(
         if html:
             path = build_html(root)
             print(f"[book] HTML in {path}", flush=True)
-    total = sum(s for _, s in timings)
-    print(f"[book] {len(timings)} chapters executed in {total:.1f} s", flush=True)
+    print(timing_table(timings), flush=True)
     return 0
+
+
+def timing_table(timings: list[tuple[str, float]]) -> str:
+    """The chapters' execution times as a plain-text table, slowest first, with the total."""
+    total = sum(s for _, s in timings)
+    width = max([len(name) for name, _ in timings] + [len("total")])
+    lines = [f"[book] {len(timings)} chapters executed in {total:.1f} s"]
+    for name, seconds in sorted(timings, key=lambda t: -t[1]):
+        share = seconds / total if total > 0 else 0.0
+        lines.append(f"[book]   {name:<{width}}  {seconds:8.1f} s  {share:6.1%}")
+    return "\n".join(lines)

@@ -294,3 +294,13 @@ def test_the_book_started_twice_refuses_the_second_naming_the_first(tmp_path):
         out, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     assert (root / "book" / "01_slow.ipynb").is_file() and lock.read_text() == ""
+
+
+def test_the_timing_table_lists_chapters_slowest_first_with_the_total():
+    from msa_lib.book.build import timing_table
+
+    text = timing_table([("01_data", 10.0), ("05_fusion", 30.0)])
+    lines = text.splitlines()
+    assert lines[0] == "[book] 2 chapters executed in 40.0 s"
+    assert lines[1].split()[1:4] == ["05_fusion", "30.0", "s"] and lines[1].endswith("75.0%")
+    assert lines[2].split()[1] == "01_data"
