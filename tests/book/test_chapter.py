@@ -101,11 +101,13 @@ def write_bench(results_dir: Path) -> None:
             "extractor": ["audio", "visual", "audio"],
             "setting": ["paper", "paper", "whole"],
             "workers": [1, 1, 2],
-            "metric": ["x real time", "frames/s", "x real time"],
+            "metric": ["x_real_time", "frames/s", "x_real_time"],
             "value": [41.256, 120.0, 80.5],
             "unit": ["x", "fps", "x"],
             "target": [30.0, None, 60.0],
-            "met": [True, None, True],
+            "met": [True, None, False],
+            "n_items": [12, 12, 12],
+            "note": ["decoding included", None, "pool start-up included"],
         }
     ).to_csv(results_dir / "extract_throughput.csv", index=False)
 
@@ -122,6 +124,9 @@ def test_benchmark_table_joins_value_and_unit(tmp_path):
     table = benchmark_table(tmp_path, "audio")
     assert "extractor" not in table and "unit" not in table
     assert table["value"].tolist() == ["41.256 x", "80.5 x"]
+    assert table["target"].tolist() == ["≥ 30: met", "≥ 60: not met"]
+    assert table["metric"].tolist() == ["x real time", "x real time"]  # wraps at spaces
+    assert table["note"].tolist() == ["decoding included", "pool start-up included"]
     assert benchmark_table(tmp_path, "text") is None  # no rows of that extractor
 
 
