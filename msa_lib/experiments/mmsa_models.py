@@ -37,6 +37,7 @@ import io
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -337,7 +338,14 @@ def run_mmsa_models(
             if n_jobs > 1 and len(todo) > 1:
                 from joblib import Parallel, delayed
 
-                results = Parallel(n_jobs=n_jobs)(delayed(_job)(*a) for a in args)
+                # MMSA's trainers leave memory behind in a worker (a model and its optimiser per
+                # run), so loky's leak check restarts that worker between jobs and warns; no job
+                # is lost (Parallel raises if one is), so the notice is not shown to the reader
+                with warnings.catch_warnings():
+                    warnings.filterwarnings(
+                        "ignore", message="A worker stopped while some jobs were given"
+                    )
+                    results = Parallel(n_jobs=n_jobs)(delayed(_job)(*a) for a in args)
             else:
                 results = [_job(*a) for a in args]
         for ms, result in zip(todo, results, strict=True):
