@@ -26,9 +26,11 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/msa book
 
-## Run the tests
+## Run the tests: one process per core (at most 4), one thread each, a test file's tests in one
+## process (a module's fixtures, such as the local Ray instance, start once)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 ## Open every page of the built book in headless Chromium (after `make book`): no CDN, no JS error
 check-html: $(STAMP)
