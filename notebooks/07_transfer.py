@@ -275,6 +275,17 @@ def shown(name: str) -> pd.DataFrame:
     )
 
 
+def caption_of(name: str, folds: str = "") -> str:
+    """The caption every transfer table shares: seeds, intervals, headline and fine-tuned kinds."""
+    return (
+        f"{name}{folds}: mean over {len(seeds)} seeds, 95% bootstrap intervals over seeds and test "
+        f"segments ({bootstrap_resamples} resamples); Acc-2 non-0 as a share. Headline: the kind "
+        f"fixed in advance ({' where it runs, else '.join(HEADLINE_KINDS)}). Fine-tuned after: "
+        f"{', '.join(fine_tuned_after[name])}. The last row's kind was chosen on target "
+        "validation labels."
+    )
+
+
 # %% [markdown]
 # ## The adapters' widths
 #
@@ -307,11 +318,7 @@ name = "synthetic MOSEI -> MOSI"
 show_table(
     shown(name),
     "tab-transfer-synthetic",
-    f"{name}: mean over {len(seeds)} seeds, 95% bootstrap intervals over seeds and test segments "
-    f"({bootstrap_resamples} resamples); Acc-2 non-0 as a share. Headline: the kind fixed in "
-    f"advance ({' where it runs, else '.join(HEADLINE_KINDS)}). Fine-tuned after: "
-    f"{', '.join(fine_tuned_after[name])}. The last row's kind was chosen on target validation "
-    "labels.",
+    caption_of(name),
     "synthetic",
 )
 
@@ -326,10 +333,10 @@ show_table(
 show_table(
     shown(text_name),
     "tab-transfer-text",
-    f"{text_name}, {'official MOSI folds' if folder.source == 'real' else 'the synthetic corpus folds'}: mean over {len(seeds)} seeds, 95% bootstrap "
-    f"intervals over seeds and test segments; Acc-2 non-0 as a share. Headline: the kind fixed in advance. "
-    f"Fine-tuned after: {', '.join(fine_tuned_after[text_name])}. The last row's kind was chosen "
-    "on target validation labels.",
+    caption_of(
+        text_name,
+        ", official MOSI folds" if folder.source == "real" else ", the synthetic corpus folds",
+    ),
     folder.source,
 )
 if folder.source == "real":
@@ -346,21 +353,19 @@ if "MOSEI -> MOSI (.csd)" in experiments:
     show_table(
         shown("MOSEI -> MOSI (.csd)"),
         "tab-transfer-csd",
-        f"MOSEI -> MOSI with CMU .csd features: mean over {len(seeds)} seeds, 95% intervals.",
+        caption_of("MOSEI -> MOSI (.csd)"),
         "real",
     )
-
 
 display(Markdown(mmsa_note))
 if mmsa_name in experiments:
     show_table(
         shown(mmsa_name),
         "tab-transfer-mmsa",
-        f"{mmsa_name}: mean over {len(seeds)} seeds, 95% bootstrap intervals over seeds and test "
-        "segments; Acc-2 non-0 as a share. The last row's kind was chosen on target validation "
-        "labels.",
+        caption_of(mmsa_name),
         "real",
     )
+
 # %% [markdown]
 # ## Beside the published models
 #
