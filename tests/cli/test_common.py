@@ -1,12 +1,10 @@
 """The msa command's shared behaviour: one-line errors, the config-file loader."""
 
-import subprocess
-import sys
-
 import pytest
 
 from msa_lib.cli import describe_error, main
 from msa_lib.cli.common import read_config_file
+from tests.imports import loaded_after
 
 
 def test_config_file_errors_name_the_file(tmp_path):
@@ -40,12 +38,7 @@ def test_a_command_error_is_one_line_and_exit_2(tmp_path, capsys):
 def test_the_parser_loads_no_heavy_library():
     # `msa --help` and every command's options must not wait for torch, pandas, librosa or
     # MediaPipe: a fresh interpreter builds the whole parser and lists what it imported
-    code = (
-        "import sys; from msa_lib.cli import build_parser; build_parser(); "
-        "print(' '.join(sorted(m for m in sys.modules if '.' not in m)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = set(out.stdout.split())
+    loaded = loaded_after("from msa_lib.cli import build_parser; build_parser()")
     assert "msa_lib" in loaded
     assert not loaded & {"torch", "pandas", "librosa", "mediapipe", "transformers", "sklearn", "av"}
 

@@ -1,7 +1,6 @@
 """``import msa_lib.extract`` stays light: an extractor's libraries load when it is first named."""
 
-import subprocess
-import sys
+from tests.imports import loaded_after
 
 HEAVY = {
     "torch",
@@ -14,13 +13,6 @@ HEAVY = {
     "h5py",
     "scipy",
 }
-
-
-def loaded_after(code: str) -> set[str]:
-    """Top-level modules a fresh interpreter holds after running ``code``."""
-    probe = f"{code}; import sys; print(' '.join(m for m in sys.modules if '.' not in m))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
 
 
 def test_importing_the_package_loads_no_heavy_library():
