@@ -53,4 +53,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf book/_build book/*.ipynb book/results book/_vendor
+	rm -rf book/_build book/*.ipynb book/results book/_vendor book/_findings.md book/_build_times.md

@@ -22,6 +22,14 @@ from pathlib import Path
 import yaml
 
 from msa_lib.book.findings import write_findings
+from msa_lib.book.timing import (
+    ChapterTime,
+    finished_now,
+    machine_busy_seconds,
+    record_times,
+    timing_table,
+    write_timing_page,
+)
 from msa_lib.io.paths import package_dirs, repo_root
 
 log = logging.getLogger(__name__)
@@ -167,10 +175,15 @@ def built_toc(root: Path) -> tuple[Path, list[str]]:
     """The toc to build: ``book/_toc.yml`` less chapters and sections not executed yet (no
     ``book/<name>.ipynb``); the executed sections of a chapter not executed take its place.
 
-    Returns the toc file and the files left out; with none left out it is ``book/_toc.yml``."""
+    A page written in Markdown (``book/<name>.md``, no notebook) is always kept. Returns the toc
+    file and the files left out; with none left out it is ``book/_toc.yml``."""
     book = root / "book"
     toc = book / "_toc.yml"
-    missing = [c for c in toc_chapters(toc) if not (book / f"{c}.ipynb").is_file()]
+    missing = [
+        c
+        for c in toc_chapters(toc)
+        if not (book / f"{c}.ipynb").is_file() and not (book / f"{c}.md").is_file()
+    ]
     if not missing:
         return toc, []
     data = yaml.safe_load(toc.read_text())
@@ -189,6 +202,7 @@ def build_html(root: Path) -> Path:
     """Render the executed notebooks with Jupyter Book 1.x, warnings as errors."""
     vendor_mathjax(root / "book")
     write_findings(root / "book")  # the introduction's findings, from this build's results
+    write_timing_page(root / "book", toc_chapters(root / "book" / "_toc.yml"))  # the last page
     toc, missing = built_toc(root)
     if missing:
         print(f"[book] not executed, left out of the HTML: {', '.join(missing)}", flush=True)
@@ -237,26 +251,30 @@ def run(
     params = {"data_dir": data_dir} if data_dir else {}
     if data_dir:
         os.environ["MSA_DATA_DIR"] = str(Path(data_dir).resolve())
-    timings = []
+    data = "real" if os.environ.get("MSA_DATA_DIR") else "synthetic"
+    timings: list[ChapterTime] = []
     with all_locked(held):  # or a LockError naming the run that holds one
-        for src in sources:
-            print(f"[book] running {src.name} ...", flush=True)
-            out, seconds = execute_chapter(src, root / "book", params)
-            timings.append((src.stem, seconds))
-            print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
+        try:
+            for src in sources:
+                print(f"[book] running {src.name} ...", flush=True)
+                busy = machine_busy_seconds()
+                out, seconds = execute_chapter(src, root / "book", params)
+                timings.append(
+                    ChapterTime(
+                        src.stem,
+                        round(seconds, 1),
+                        round(machine_busy_seconds() - busy, 1),
+                        data,
+                        finished_now(),
+                    )
+                )
+                print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
+        finally:  # the chapters that ran keep their times, even when a later one fails
+            if timings:
+                record_times(root / "book" / "results", timings)
         if html:
             path = build_html(root)
             print(f"[book] HTML in {path}", flush=True)
-    print(timing_table(timings), flush=True)
+    if timings:
+        print(timing_table(timings), flush=True)
     return 0
-
-
-def timing_table(timings: list[tuple[str, float]]) -> str:
-    """The chapters' execution times as a plain-text table, slowest first, with the total."""
-    total = sum(s for _, s in timings)
-    width = max([len(name) for name, _ in timings] + [len("total")])
-    lines = [f"[book] {len(timings)} chapters executed in {total:.1f} s"]
-    for name, seconds in sorted(timings, key=lambda t: -t[1]):
-        share = seconds / total if total > 0 else 0.0
-        lines.append(f"[book]   {name:<{width}}  {seconds:8.1f} s  {share:6.1%}")
-    return "\n".join(lines)

@@ -39,7 +39,7 @@ def _chance(lo: float, hi: float) -> str:
     return "above chance" if lo > 0 else "below chance" if hi < 0 else "at chance"
 
 
-def _link(doc: str, built: Callable[[str], bool]) -> str:
+def chapter_link(doc: str, built: Callable[[str], bool]) -> str:
     """A link to a chapter of this build (its page name), or its name where it is not built."""
     return f"{{doc}}`{doc}`" if built(doc) else f"`{doc}` (not in this build)"
 
@@ -206,7 +206,9 @@ def findings_markdown(results: Path, built: Callable[[str], bool]) -> str:
             "09_performance",
         ),
     ]
-    return "\n".join(f"- **{q}** {text} ({_link(doc, built)})" for q, text, doc in items) + "\n"
+    return (
+        "\n".join(f"- **{q}** {text} ({chapter_link(doc, built)})" for q, text, doc in items) + "\n"
+    )
 
 
 def write_findings(book: Path) -> Path:

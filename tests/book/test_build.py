@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import jupytext
+import pandas as pd
 import pytest
 
 from msa_lib.book.build import built_toc, chapter_sources, select_sources, toc_chapters
@@ -34,7 +35,11 @@ def test_every_chapter_is_in_the_toc_and_exists():
     sources = chapter_sources(ROOT)
     assert sources and sources[0].stem == "01_data"
     assert [s.stem for s in sources] == sorted((s.stem for s in sources), key=reading_order)
-    assert set(toc_chapters(ROOT / "book" / "_toc.yml")) == {s.stem for s in sources}
+    pages = {
+        p for p in toc_chapters(ROOT / "book" / "_toc.yml") if (ROOT / "book" / f"{p}.md").is_file()
+    }
+    assert pages == {"build_times"}  # the one page without a notebook
+    assert set(toc_chapters(ROOT / "book" / "_toc.yml")) == {s.stem for s in sources} | pages
 
 
 def test_chapter_8_is_an_opening_page_and_four_sections():
@@ -100,6 +105,9 @@ def test_one_section_is_executed_alone(tmp_path, capsys):
     assert run(only=["08_2_y"], html=False, root=root) == 0
     assert sorted(p.name for p in (root / "book").glob("*.ipynb")) == ["08_2_y.ipynb"]
     assert "[book] 1 chapters executed" in capsys.readouterr().out
+    times = pd.read_csv(root / "book" / "results" / "book_timing.csv")
+    assert times["chapter"].tolist() == ["08_2_y"] and times["seconds"].iloc[0] > 0
+    assert times["cpu_seconds"].iloc[0] >= 0 and times["data"].iloc[0] in {"real", "synthetic"}
 
 
 def test_html_build_leaves_out_sections_not_executed(tmp_path):
@@ -122,6 +130,16 @@ def test_html_build_leaves_out_sections_not_executed(tmp_path):
     toc, missing = built_toc(root)
     assert missing == ["08_b"]
     assert toc_chapters(toc) == ["07_a", "08_1_x", "08_2_y", "09_c"]
+
+
+def test_a_markdown_page_of_the_toc_is_kept_without_a_notebook(tmp_path):
+    root = nested_book(tmp_path, ["07_a", "08_b", "08_1_x", "08_2_y", "09_c"])
+    toc_file = root / "book" / "_toc.yml"
+    toc_file.write_text(toc_file.read_text() + "  - file: build_times\n")
+    assert built_toc(root)[1] == ["build_times"]
+    (root / "book" / "build_times.md").write_text("# Build times\n")
+    toc, missing = built_toc(root)
+    assert missing == [] and toc_chapters(toc)[-1] == "build_times"
 
 
 @pytest.mark.parametrize(
@@ -294,13 +312,3 @@ def test_the_book_started_twice_refuses_the_second_naming_the_first(tmp_path):
         out, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     assert (root / "book" / "01_slow.ipynb").is_file() and lock.read_text() == ""
-
-
-def test_the_timing_table_lists_chapters_slowest_first_with_the_total():
-    from msa_lib.book.build import timing_table
-
-    text = timing_table([("01_data", 10.0), ("05_fusion", 30.0)])
-    lines = text.splitlines()
-    assert lines[0] == "[book] 2 chapters executed in 40.0 s"
-    assert lines[1].split()[1:4] == ["05_fusion", "30.0", "s"] and lines[1].endswith("75.0%")
-    assert lines[2].split()[1] == "01_data"
