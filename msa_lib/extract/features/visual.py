@@ -317,24 +317,24 @@ def extract_visual(
     cut = check_truncation(info)
     needed = e if max_frames is None or not info.fps else min(e, s + max_frames / info.fps)
     pair = width_pair(cfg)
-    feats: list[np.ndarray] = []
     kept_t, kept_lm = [], []
     h = w = None
+    no_face = np.full((478, 3), np.nan, np.float32)
     lmk = get_landmarker(cfg)  # the process's landmarker, reset for this segment
     # frames decode in a thread while the landmark model works on the previous one
     frames_in = iter_frames(path, s, e, max_frames, times, partial_ok=cut is not None)
     for fr in prefetch(frames_in):
         h, w = fr.rgb.shape[:2]
         lm = lmk.detect(fr.rgb, (fr.time - s) * 1000)
-        feats.append(frame_geometry(lm, w, h, cfg))
+        kept_lm.append(no_face if lm is None else to_coords(lm, w, h, cfg.coords))
         if keep_frames:
             kept_t.append(fr.time)
-            kept_lm.append(
-                to_coords(lm, w, h, cfg.coords)
-                if lm is not None
-                else np.full((478, 3), np.nan, np.float32)
-            )
-    frames = np.asarray(feats, dtype=np.float32).reshape(-1, N_FEATURES)
+    # the geometry of every frame at once (a frame without a face: NaN landmarks, NaN features):
+    # per frame it is what frame_geometry gives, without its per-call overhead
+    landmarks = np.asarray(kept_lm, dtype=np.float32).reshape(-1, 478, 3)
+    frames = geometry(
+        landmarks, pair, cfg.corner_angle, cfg.eye_symmetry, min_width=cfg.min_face_width
+    ).reshape(-1, N_FEATURES)
     vector, n_face = mean_features(frames, cfg.no_face)
     result = VisualResult(
         vector=vector,
@@ -347,8 +347,8 @@ def extract_visual(
     if keep_frames:
         result.times = np.asarray(kept_t, dtype=np.float64)
         result.frames = frames
-        result.landmarks = np.asarray(kept_lm, dtype=np.float32).reshape(-1, 478, 3)
-        result.face_width = face_width(result.landmarks, pair).astype(np.float32)
+        result.landmarks = landmarks
+        result.face_width = face_width(landmarks, pair).astype(np.float32)
     return result
 
 
