@@ -214,13 +214,14 @@ else:
 if ratios is not None:
     shown = ratios.assign(
         met=ratios["met"].map({True: "yes", False: "no"}),
-    ).rename(columns={"baseline_name": "baseline is"})
+    ).rename(columns={"baseline_name": "baseline is", "spread": "range"})
     show_table(
-        shown[["measure", "ours", "baseline", "ratio", "target", "met", "baseline is"]],
+        shown[["measure", "ours", "baseline", "ratio", "range", "target", "met", "baseline is"]],
         "tab-perf-ratios",
         "Ours against plain baselines measured side by side in the last `make bench` run; "
         "ratio = ours / baseline (memory: longest file / shortest clip; the cold start: "
-        "seconds beyond loading the models).",
+        "seconds beyond loading the models). A measure repeated (its range given) reports the "
+        "median of its repeats' ratios, and ours and the baseline as the medians of each side.",
         bench_source,
         digits={"ours": 3, "baseline": 3, "ratio": 2},
     )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from msa_lib.io.paths import benchmark_results_dir
+from msa_lib.perf.speed import read_ratios
 
 SPEED_JSON = "extract_speed.json"
 RATIOS_CSV = "speed_ratios.csv"
@@ -38,7 +39,7 @@ def load_speed(path: str | Path | None = None) -> dict | None:
 def load_ratios(results_dir: str | Path) -> pd.DataFrame | None:
     """``speed_ratios.csv`` (ours against each baseline, with its target), or None before a run."""
     path = Path(results_dir) / RATIOS_CSV
-    return pd.read_csv(path) if path.is_file() else None
+    return read_ratios(path) if path.is_file() else None
 
 
 def segment_table(speed: dict) -> pd.DataFrame:

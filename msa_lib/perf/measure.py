@@ -68,19 +68,20 @@ def run_single(
 
 
 def side_by_side(
-    segs: Sequence[Segment], ours: Callable, base: Callable, count: Callable
+    segs: Sequence[Segment], ours: Callable, base: Callable, count: Callable, flip: bool = False
 ) -> dict[str, list]:
     """Ours and the baseline on every segment, interleaved (order alternating); times and counts.
 
     Per segment: ``ours_wall``, ``ours_cpu``, ``base_wall``, ``base_cpu`` and ``ours_n``,
-    ``base_n`` (``count`` of each result).
+    ``base_n`` (``count`` of each result). Ours runs first on even segments, the baseline first
+    on odd ones; ``flip`` swaps that (a repeat that starts with the baseline).
     """
     res: dict[str, list] = {
         k: [] for k in ("ours_wall", "ours_cpu", "base_wall", "base_cpu", "ours_n", "base_n")
     }
     for i, seg in enumerate(segs):
         pair = [("ours", ours), ("base", base)]
-        for name, fn in pair if i % 2 == 0 else pair[::-1]:
+        for name, fn in pair if (i % 2 == 0) != flip else pair[::-1]:
             wall, cpu, out = timed(fn, seg)
             res[f"{name}_wall"].append(wall)
             res[f"{name}_cpu"].append(cpu)

@@ -2,22 +2,35 @@
 
 Every benchmark (``benchmarks/extract.py``, ``benchmarks/train.py``) measures ours and a baseline
 side by side, in the same run, and writes one row per measure to
-``book/results/speed_ratios.csv``: ``measure, ours, baseline, baseline_name, ratio, target, met``
-(``ratio`` is ours / baseline; ``target`` reads ``>= x`` or ``<= x`` and ``met`` says whether the
-ratio meets it). A benchmark replaces its own rows and keeps the others' (:func:`upsert_ratios`).
+``book/results/speed_ratios.csv``: ``measure, ours, baseline, baseline_name, ratio, target, met,
+spread`` (``ratio`` is ours / baseline; ``target`` reads ``>= x`` or ``<= x`` and ``met`` says
+whether the ratio meets it; ``spread``, where a measure was repeated, is the range of its
+repeats' ratios, and ``ratio`` their median). A benchmark replaces its own rows and keeps the
+others' (:func:`upsert_ratios`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from msa_lib.io.atomic import atomic_path
 
-RATIO_COLUMNS = ("measure", "ours", "baseline", "baseline_name", "ratio", "target", "met")
+RATIO_COLUMNS = (
+    "measure",
+    "ours",
+    "baseline",
+    "baseline_name",
+    "ratio",
+    "target",
+    "met",
+    "spread",
+)
+OPTIONAL_COLUMNS = ("spread",)  # absent from files written before it existed: read as ""
 
 
 def ratio_row(
@@ -27,9 +40,19 @@ def ratio_row(
     baseline_name: str,
     target: float,
     higher_is_better: bool = True,
+    repeats: Sequence[float] | None = None,
 ) -> dict[str, object]:
-    """One row: ``ratio = ours / baseline`` against ``target`` (``>=`` or ``<=`` it)."""
-    ratio = float(ours) / float(baseline) if baseline else float("nan")
+    """One row: ``ratio = ours / baseline`` against ``target`` (``>=`` or ``<=`` it).
+
+    ``repeats``: the ratios of repeated measurements; the row's ratio is then their median (and
+    ``ours``, ``baseline`` are what the caller passes, e.g. the medians of each side), and
+    ``spread`` their range."""
+    if repeats is not None and len(repeats):
+        ratio = float(np.median(repeats))
+        spread = f"{min(repeats):.2f}-{max(repeats):.2f} ({len(repeats)} repeats)"
+    else:
+        ratio = float(ours) / float(baseline) if baseline else float("nan")
+        spread = ""
     met = ratio >= target if higher_is_better else ratio <= target
     return {
         "measure": measure,
@@ -39,6 +62,7 @@ def ratio_row(
         "ratio": round(ratio, 3),
         "target": f"{'>=' if higher_is_better else '<='} {target:g}",
         "met": bool(met),
+        "spread": spread,
     }
 
 
@@ -51,9 +75,17 @@ def read_ratios(path: str | os.PathLike) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable ratios CSV ({exc})") from exc
-    missing = [c for c in RATIO_COLUMNS if c not in df.columns]
+    missing = [c for c in RATIO_COLUMNS if c not in df.columns and c not in OPTIONAL_COLUMNS]
     if missing:
         raise ValueError(f"{path}: ratios CSV lacks the columns {missing} (has {list(df.columns)})")
+    return with_optional(df)
+
+
+def with_optional(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every optional column as text, "" where absent or empty."""
+    for c in OPTIONAL_COLUMNS:
+        values = df[c] if c in df.columns else [""] * len(df)
+        df[c] = pd.Series(["" if pd.isna(v) else str(v) for v in values], index=df.index, dtype=str)
     return df
 
 
@@ -66,6 +98,7 @@ def upsert_ratios(rows: Iterable[Mapping[str, object]], path: str | os.PathLike)
     new = pd.DataFrame(list(rows))
     if new.empty:
         return read_ratios(path)
+    new = with_optional(new)
     missing = [c for c in RATIO_COLUMNS if c not in new.columns]
     if missing:
         raise ValueError(f"ratio rows lack the columns {missing}: {list(new.columns)}")
@@ -84,7 +117,7 @@ def upsert_ratios(rows: Iterable[Mapping[str, object]], path: str | os.PathLike)
         )
     seen = set(old["measure"])
     kept += [r for r in new.to_dict("records") if r["measure"] not in seen]
-    merged = pd.DataFrame(kept, columns=list(RATIO_COLUMNS))
+    merged = with_optional(pd.DataFrame(kept, columns=list(RATIO_COLUMNS)))
     with atomic_path(path, suffix=".csv") as tmp:
         merged.to_csv(tmp, index=False)
     return merged

@@ -34,6 +34,9 @@ def test_side_by_side_alternates_the_order_segment_by_segment():
     assert [c[1] for c in calls] == ["0", "0", "1", "1", "2", "2"]
     assert res["ours_n"] == [2, 2, 2] and res["base_n"] == [3, 3, 3]
     assert all(len(v) == 3 for v in res.values())
+    calls.clear()
+    side_by_side(segs, ours, base, len, flip=True)  # a repeat that starts with the baseline
+    assert [c[0] for c in calls] == ["base", "ours", "ours", "base", "base", "ours"]
 
 
 def test_landmark_gap_in_inter_ocular_distances():

@@ -11,7 +11,23 @@ def test_ratio_row_against_its_target():
     assert faster["ratio"] == 1.5 and faster["target"] == ">= 1.4" and faster["met"] is True
     slower = ratio_row("train s", 2.0, 1.0, "floor", 1.1, higher_is_better=False)
     assert slower["ratio"] == 2.0 and slower["target"] == "<= 1.1" and slower["met"] is False
-    assert list(faster) == list(RATIO_COLUMNS)
+    assert list(faster) == list(RATIO_COLUMNS) and faster["spread"] == ""
+
+
+def test_a_repeated_measure_reports_the_median_ratio_and_its_range():
+    row = ratio_row(
+        "visual fps", 150.0, 100.0, "recipe", 1.5, repeats=[1.49, 1.56, 1.52, 1.61, 1.4]
+    )
+    assert row["ratio"] == 1.52 and row["met"] is True  # the median, not 150 / 100
+    assert row["spread"] == "1.40-1.61 (5 repeats)"
+
+
+def test_a_file_written_before_the_spread_column_reads_with_it_empty(tmp_path):
+    old = tmp_path / "speed_ratios.csv"
+    old.write_text("measure,ours,baseline,baseline_name,ratio,target,met\na,2,1,x,2.0,>= 1,True\n")
+    merged = upsert_ratios([ratio_row("b", 1, 1, "y", 1, repeats=[1.0, 1.2, 0.9])], old)
+    assert merged["spread"].tolist() == ["", "0.90-1.20 (3 repeats)"]
+    assert read_ratios(old)["spread"].tolist() == ["", "0.90-1.20 (3 repeats)"]
 
 
 def test_upsert_replaces_own_rows_in_place_and_keeps_the_others(tmp_path):
