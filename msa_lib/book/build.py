@@ -254,24 +254,16 @@ def run(
     data = "real" if os.environ.get("MSA_DATA_DIR") else "synthetic"
     timings: list[ChapterTime] = []
     with all_locked(held):  # or a LockError naming the run that holds one
-        try:
-            for src in sources:
-                print(f"[book] running {src.name} ...", flush=True)
-                busy = machine_busy_seconds()
-                out, seconds = execute_chapter(src, root / "book", params)
-                timings.append(
-                    ChapterTime(
-                        src.stem,
-                        round(seconds, 1),
-                        round(machine_busy_seconds() - busy, 1),
-                        data,
-                        finished_now(),
-                    )
-                )
-                print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
-        finally:  # the chapters that ran keep their times, even when a later one fails
-            if timings:
-                record_times(root / "book" / "results", timings)
+        for src in sources:
+            print(f"[book] running {src.name} ...", flush=True)
+            busy = machine_busy_seconds()
+            out, seconds = execute_chapter(src, root / "book", params)
+            cpu = machine_busy_seconds() - busy
+            timings.append(
+                ChapterTime(src.stem, round(seconds, 1), round(cpu, 1), data, finished_now())
+            )
+            record_times(root / "book" / "results", timings[-1:])  # kept if a later one fails
+            print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
         if html:
             path = build_html(root)
             print(f"[book] HTML in {path}", flush=True)
