@@ -139,6 +139,12 @@ class Extractor(ABC):
         """The outcomes of many segments, in order (text extractors override this)."""
         return [self.run(s) for s in segs]
 
+    def prepare(self) -> None:
+        """Load what :meth:`run_batch` needs (its model), so that a caller can do it ahead of
+        time, e.g. while other extractors run; a failure is left for :meth:`run_batch` to raise.
+        Default: nothing to load."""
+        return None
+
 
 def batch_outcomes(
     segs: Sequence[Segment], encode: Callable, vectors_and_flags: Callable

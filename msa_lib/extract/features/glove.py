@@ -127,6 +127,10 @@ class GloveExtractor(Extractor):
             self._glove = Glove(self.settings.glove)
         return self._glove
 
+    def prepare(self) -> None:
+        """Load the vocabulary (its index and the memory-mapped vectors)."""
+        self.vocabulary()
+
     def dim(self) -> int:
         """The vectors' width (50 for GloVe 6B 50-d)."""
         return self.vocabulary().dim

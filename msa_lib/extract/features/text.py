@@ -172,6 +172,10 @@ class TextExtractor(Extractor):
             self._encoder = TextEncoder(self.settings)
         return self._encoder
 
+    def prepare(self) -> None:
+        """Load the encoder (imports, tokenizer, weights)."""
+        self.encoder()
+
     def dim(self) -> int:
         """The model's hidden size (read from its config without loading the weights)."""
         if self._encoder is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -265,6 +266,24 @@ def extract_corpus(
         )
 
 
+def preload_thread(extractors: Sequence[Extractor]) -> threading.Thread:
+    """A started daemon thread that calls each extractor's :meth:`~Extractor.prepare`.
+
+    A failure is logged at debug level and otherwise ignored: the extractor raises it again, in
+    context, when it runs."""
+
+    def prepare_all() -> None:
+        for ex in extractors:
+            try:
+                ex.prepare()
+            except Exception as exc:  # noqa: BLE001 - raised again by run_batch
+                log.debug("%s: loading ahead failed (%r); it loads when it runs", ex.name, exc)
+
+    thread = threading.Thread(target=prepare_all, name="msa-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run(
     exs: list[Extractor],
     segments: Sequence[Segment],
@@ -317,6 +336,14 @@ def _run(
         for s in segments
         if any(ex.applies(s) and s.segment_id not in outcomes[ex.name] for ex in pooled)
     ]
+    batched_todo = [
+        ex
+        for ex in exs
+        if ex.batched and any(s.segment_id not in outcomes[ex.name] for s in applicable[ex.name])
+    ]
+    # the batched extractors' models load in a thread meanwhile (imports and file reads overlap
+    # the pool's work), so a short run does not wait for them one after the other
+    preload = preload_thread(batched_todo) if todo and batched_todo else None
     if todo:
         log.info("%d segments to extract (%s)", len(todo), ", ".join(ex.name for ex in pooled))
 
@@ -339,6 +366,8 @@ def _run(
             )
             raise
 
+    if preload is not None:
+        preload.join()
     written: list[FeatureSet] = []
     for ex in exs:
         segs = applicable[ex.name]

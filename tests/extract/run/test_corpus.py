@@ -246,3 +246,42 @@ def test_transcript_features_in_table_order_and_cached(tmp_path):
     np.testing.assert_array_equal(again.features["glove"], fs.features["glove"])
     # nothing encoded again: the cached results are read, not rewritten
     assert {p: p.stat().st_mtime_ns for p in cached} == cached
+
+
+def test_text_models_load_in_a_thread_while_the_media_extractors_run(
+    tmp_path, long_tone_clip, monkeypatch
+):
+    import threading
+
+    from msa_lib.extract.features.glove import GloveExtractor
+
+    events = []
+    prepare, run_batch = GloveExtractor.prepare, GloveExtractor.run_batch
+
+    def recorded_prepare(self):
+        events.append(("prepare", threading.current_thread().name))
+        prepare(self)
+
+    def recorded_run_batch(self, segs, progress=False):
+        events.append(("run_batch", self._glove is not None))  # loaded before it runs
+        return run_batch(self, segs, progress)
+
+    monkeypatch.setattr(GloveExtractor, "prepare", recorded_prepare)
+    monkeypatch.setattr(GloveExtractor, "run_batch", recorded_run_batch)
+    seg = Segment("a_0", "a", str(long_tone_clip), text="a great film")
+    rep = extract_corpus([seg], tmp_path / "out", ["audio", "glove"], progress=False)
+    assert events == [("prepare", "msa-preload"), ("run_batch", True)]
+    assert rep.extractors["glove"]["n_good_rows"] == 1
+    # a second run finds both in the cache: nothing to run, nothing loaded ahead
+    events.clear()
+    extract_corpus([seg], tmp_path / "out", ["audio", "glove"], progress=False, overwrite=True)
+    assert events == []
+
+
+def test_a_model_that_fails_to_load_ahead_fails_where_it_runs(tmp_path, long_tone_clip):
+    from msa_lib.config import TextConfig
+
+    seg = Segment("a_0", "a", str(long_tone_clip), text="a great film")
+    settings = {"text": TextConfig(glove="no-such-glove-package")}
+    with pytest.raises(FileNotFoundError, match="GloVe vectors .no-such-glove-package. not found"):
+        extract_corpus([seg], tmp_path / "out", ["audio", "glove"], settings, progress=False)
