@@ -93,9 +93,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     asr = AsrConfig(cpu_threads=asr_threads(args.threads))
     if args.asr_model:
         asr = dataclasses.replace(asr, model=args.asr_model)
-    predictor = Predictor(args.model, asr)  # the whole bundle is checked as it loads
-    if target.is_dir() or (args.text is None and args.transcript is None):
-        resolve_asr_model(asr.model)  # a folder without model.bin: said once, before any clip
+    # the whole bundle is checked as it loads; for one clip its parts load while Whisper listens
+    predictor = Predictor(args.model, asr, background=not target.is_dir())
+    try:
+        if target.is_dir() or (args.text is None and args.transcript is None):
+            resolve_asr_model(asr.model)  # a folder without model.bin: said once, before any clip
+    except BaseException:
+        predictor.settle()
+        raise
     if target.is_dir():
         return score_folder(target, Path(args.out), predictor, args.json)
     result = predictor.predict(target, args.text, args.transcript)

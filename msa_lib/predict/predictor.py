@@ -23,6 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import numpy as np
 
 from msa_lib.config import AsrConfig
 from msa_lib.io.jsonio import jsonable
-from msa_lib.predict.bundle import MODALITIES, Bundle
+from msa_lib.predict.bundle import MODALITIES, Bundle, default_bundle_dir, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +141,51 @@ def read_text_arg(
 
 
 class Predictor:
-    """Scores clips with one bundle; the models (Whisper, extractors, parts) load once."""
+    """Scores clips with one bundle; the models (Whisper, extractors, parts) load once.
+
+    ``background``: the bundle's manifest is checked now and its parts (the text encoder, the
+    fusion model) load in a thread, so that a first clip's speech recognition runs meanwhile
+    (Whisper computes outside Python's lock); :attr:`bundle` waits for them, and raises a
+    part's load error there. Without it, the whole bundle loads in the constructor. Meanwhile
+    this process builds no torch module (transformers' loading patches torch for the whole process,
+    creating parameters on the meta device): only the clip's probe and Whisper (CTranslate2) run,
+    and any error waits for the load to end (:meth:`settle`) before it is raised.
+    """
 
     def __init__(
-        self, bundle: Bundle | str | os.PathLike | None = None, asr: AsrConfig | None = None
+        self,
+        bundle: Bundle | str | os.PathLike | None = None,
+        asr: AsrConfig | None = None,
+        background: bool = False,
     ):
-        self.bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle)
+        self._bundle: Bundle | None = None
+        self._loading: Future | None = None
+        if isinstance(bundle, Bundle):
+            self._bundle = bundle
+        elif background:
+            path = Path(bundle) if bundle is not None else default_bundle_dir()
+            read_manifest(path)  # a missing or bad manifest, or a bad part entry: said at once
+            pool = ThreadPoolExecutor(1, thread_name_prefix="msa-bundle")
+            self._loading = pool.submit(Bundle.load, path)
+            pool.shutdown(wait=False)
+        else:
+            self._bundle = Bundle.load(bundle)
         self.asr = asr or AsrConfig()
         self._extractors: dict[str, Any] = {}
+
+    def settle(self) -> None:
+        """Wait for a load in the background to end, keeping any error it raised for
+        :attr:`bundle` to raise."""
+        if self._loading is not None:
+            wait([self._loading])
+
+    @property
+    def bundle(self) -> Bundle:
+        """The loaded bundle (waiting for a load in the background to end)."""
+        if self._loading is not None:
+            self._bundle, self._loading = self._loading.result(), None
+        assert self._bundle is not None
+        return self._bundle
 
     def extractor(self, modality: str):
         """The fusion model's extractor for ``modality``, with the settings in the manifest."""
@@ -222,16 +260,22 @@ class Predictor:
         from msa_lib.extract.engines.media import probe
 
         t_start = time.perf_counter()
-        given = read_text_arg(text, transcript_file)
-        clip = Path(clip)
-        if not clip.exists():
-            raise PredictError(f"{clip}: file not found")
-        if clip.is_dir():
-            raise PredictError(f"{clip}: is a folder; score a folder of clips with --out FILE.csv")
-        info = probe(clip)  # MediaError naming the file for anything that is not media
         seconds: dict[str, float] = {}
-        t0 = time.perf_counter()
-        words, src, text_status = self.transcript(clip, info.has_audio, given)
+        try:  # the part of the work that runs while the bundle may still be loading
+            given = read_text_arg(text, transcript_file)
+            clip = Path(clip)
+            if not clip.exists():
+                raise PredictError(f"{clip}: file not found")
+            if clip.is_dir():
+                raise PredictError(
+                    f"{clip}: is a folder; score a folder of clips with --out FILE.csv"
+                )
+            info = probe(clip)  # MediaError naming the file for anything that is not media
+            t0 = time.perf_counter()
+            words, src, text_status = self.transcript(clip, info.has_audio, given)
+        except BaseException:
+            self.settle()  # no load left running behind an error (it sets torch's device)
+            raise
         seconds["transcript"] = time.perf_counter() - t0
         status: dict[str, ModalityStatus] = {"text": text_status}
         vectors: dict[str, np.ndarray | None] = {}

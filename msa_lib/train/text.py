@@ -139,10 +139,12 @@ class FineTunedText:
             raise CheckpointError(
                 f"{ck.path}: checkpoint has no {ENCODER_DIR}/config.json (the encoder's folder)"
             )
+        from safetensors import SafetensorError
+
         try:
             tokenizer = AutoTokenizer.from_pretrained(enc)
             encoder = AutoModel.from_pretrained(enc)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, SafetensorError) as exc:  # SafetensorError: a corrupt file
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"{enc}: the encoder cannot be loaded ({first})") from exc
         model = TextRegressor(encoder, config.head_hidden, config.dropout)

@@ -202,6 +202,8 @@ def test_a_broken_bundle_is_refused_when_it_loads(both_bundle, tmp_path, edit, m
     # found before any clip is heard, not clip by clip after each transcription
     with pytest.raises(BundleError, match=message):
         Predictor(broken_copy(both_bundle, tmp_path, edit))
+    with pytest.raises(BundleError, match=message):  # loading the parts in the background too
+        Predictor(broken_copy(both_bundle, tmp_path / "bg", edit), background=True)
 
 
 def test_bundle_is_replaced_whole(tmp_path, text_model, fusion_model):
@@ -228,6 +230,27 @@ def test_speech_is_transcribed_and_scored_by_the_text_model(speech_clip, text_bu
     report = "\n".join(p.lines())
     assert "ten test sentences" in report and "SYNTHETIC" in report
     json.dumps(p.as_dict(), allow_nan=False)
+
+
+def test_parts_loaded_while_whisper_listens_give_the_same_prediction(speech_clip, text_bundle):
+    ahead = Predictor(text_bundle, background=True)
+    p = ahead.predict(speech_clip)
+    assert ahead._loading is None  # the load ended before the parts were used
+    q = Predictor(text_bundle).predict(speech_clip)
+    assert (p.score, p.transcript, p.model) == (q.score, q.transcript, q.model)
+
+
+def test_a_part_that_cannot_load_in_the_background_fails_the_prediction(
+    speech_clip, text_bundle, tmp_path
+):
+    broken = tmp_path / "b"
+    shutil.copytree(text_bundle, broken)
+    for f in (broken / "text").rglob("*.safetensors"):
+        f.write_bytes(b"not weights")
+    pred = Predictor(broken, background=True)  # the manifest is sound: accepted at once
+    with pytest.raises(BundleError, match="text part cannot be loaded"):
+        pred.predict(speech_clip, text="a fine film")
+    pred.settle()  # settled: nothing left running
 
 
 def test_given_text_and_transcript_file(speech_clip, text_bundle, text_model, tmp_path):
