@@ -216,12 +216,20 @@ def generate(out: str | Path, config: SynthConfig = SynthConfig()) -> Path:
 
 def ensure_synthetic(cache: str | Path, config: SynthConfig = SynthConfig()) -> Path:
     """The synthetic folder for ``config`` under ``cache``, generated on first use."""
+    from msa_lib.io.lock import locked
+
     folder = Path(cache) / config_hash(config)
     if (folder / SYNTHETIC_MARKER).is_file():
         return folder
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    generate(tmp, config)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    # one process generates, another (a chapter run beside it) waits and then finds it made
+    with locked(
+        folder.with_name(f".{folder.name}.lock"), f"the synthetic corpus {folder}", wait=True
+    ):
+        if (folder / SYNTHETIC_MARKER).is_file():
+            return folder
+        tmp = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        generate(tmp, config)
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
     return folder

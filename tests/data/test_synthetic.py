@@ -66,3 +66,26 @@ def test_open_data_without_env_uses_synthetic(tmp_path, monkeypatch):
     monkeypatch.setenv("MSA_CACHE_DIR", str(tmp_path))
     folder = open_data(synth_config=SMALL_SYNTH)
     assert folder.is_synthetic and folder.root.parent == (tmp_path / "synthetic").resolve()
+
+
+def test_two_processes_asking_at_once_get_one_corpus(tmp_path):
+    import subprocess
+    import sys
+
+    # each process makes the small corpus and prints the folder's files (with their times)
+    code = (
+        "import sys; from pathlib import Path; from tests.conftest import SMALL_SYNTH; "
+        "from msa_lib.data.synthetic import ensure_synthetic; "
+        f"f = ensure_synthetic({str(tmp_path)!r}, SMALL_SYNTH); "
+        "print(sorted((p.name, p.stat().st_mtime_ns) for p in f.iterdir()))"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [r.communicate(timeout=300)[0] for r in runs]
+    assert [r.returncode for r in runs] == [0, 0]
+    assert outs[0] == outs[1]  # the same files, written once: the second waited, then read
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        config_hash(SMALL_SYNTH)
+    ]
