@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   msa:
+#     after: [08_1_text]
 #   kernelspec:
 #     display_name: Python 3
 #     language: python

@@ -24,8 +24,8 @@ import yaml
 from msa_lib.book.findings import write_findings
 from msa_lib.book.timing import (
     ChapterTime,
+    DescendantsCpu,
     finished_now,
-    machine_busy_seconds,
     record_times,
     timing_table,
     write_timing_page,
@@ -225,19 +225,145 @@ def build_html(root: Path) -> Path:
     return root / "book" / "_build" / "html"
 
 
+def chapter_after(source: Path) -> list[str]:
+    """The chapters whose results ``source`` reads, from its header's ``msa: after:`` list
+    (jupytext keeps it in the notebook's metadata): with ``--jobs``, it starts after them."""
+    import jupytext
+
+    after = jupytext.read(source).metadata.get("msa", {}).get("after", [])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise ValueError(f"{source}: 'msa: after:' must be a list of chapter names, got {after!r}")
+    return after
+
+
+def execute_timed(
+    source: Path, out_dir: Path, parameters: dict, data: str, run_id: str, jobs: int
+) -> tuple[ChapterTime, Path | None, str | None]:
+    """:func:`execute_chapter` with its time and its processes' CPU time; an error is returned
+    as text (with the time it took), for a worker process to hand back."""
+    started = finished_now()
+    t0 = time.perf_counter()
+    error = out = None
+    with DescendantsCpu() as cpu:
+        try:
+            out, _ = execute_chapter(source, out_dir, parameters)
+        except Exception as exc:  # noqa: BLE001 - handed back to the run, which raises it
+            error = error_text(exc)
+    seconds = time.perf_counter() - t0
+    timed = ChapterTime(
+        source.stem,
+        round(seconds, 1),
+        round(cpu.seconds, 1),
+        data,
+        started,
+        finished_now(),
+        run_id,
+        jobs,
+    )
+    return timed, out, error
+
+
+def error_text(exc: Exception) -> str:
+    """One line for a chapter's failure: the cell's error as papermill reports it, with the
+    cell's number, or the exception's type and first line."""
+    if hasattr(exc, "ename"):  # papermill's PapermillExecutionError
+        return f"{exc.ename}: {exc.evalue} (cell [{getattr(exc, 'exec_count', '?')}])"
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+class ChapterError(RuntimeError):
+    """A chapter failed (its executed notebook, kept, shows the cell)."""
+
+
+def execute_chapters(
+    sources: list[Path], root: Path, parameters: dict, data: str, jobs: int = 1
+) -> list[ChapterTime]:
+    """Execute ``sources``, up to ``jobs`` at once (one process each), a chapter after those its
+    header names (:func:`chapter_after`); each chapter's time is recorded as it ends.
+
+    With one job the chapters run in this process, in order, and a failure raises at once. With
+    more, a failure starts no other chapter, lets those running end (their results are kept),
+    and then raises :class:`ChapterError` naming every chapter that failed or did not start.
+    """
+    out_dir, results = root / "book", root / "book" / "results"
+    run_id = finished_now()
+    names = {s.stem for s in sources}
+    after = {s.stem: [a for a in chapter_after(s) if a in names] for s in sources}
+    timings: list[ChapterTime] = []
+
+    def finish(timed: ChapterTime, out: Path | None, error: str | None) -> None:
+        timings.append(timed)
+        record_times(results, [timed])  # kept if a later chapter fails
+        if error is not None:
+            print(
+                f"[book] {timed.chapter}: FAILED after {timed.seconds:.1f} s: {error}", flush=True
+            )
+        elif out is not None:
+            print(
+                f"[book] {timed.chapter}: {timed.seconds:.1f} s -> {out.relative_to(root)}",
+                flush=True,
+            )
+
+    if jobs <= 1:
+        for src in sources:
+            print(f"[book] running {src.name} ...", flush=True)
+            timed, out, error = execute_timed(src, out_dir, parameters, data, run_id, 1)
+            finish(timed, out, error)
+            if error is not None:
+                raise ChapterError(f"chapter {src.stem} failed: {error}")
+        return timings
+
+    import concurrent.futures as cf
+    import multiprocessing
+
+    pending, running, failed = list(sources), {}, []
+    done: set[str] = set()
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        while running or (pending and not failed):
+            ready = [s for s in pending if all(a in done for a in after[s.stem])]
+            for src in ready[: jobs - len(running)] if not failed else []:
+                pending.remove(src)
+                print(f"[book] running {src.name} ...", flush=True)
+                job = pool.submit(execute_timed, src, out_dir, parameters, data, run_id, jobs)
+                running[job] = src
+            if not running:  # nothing runs and nothing is ready: a dependency failed
+                break
+            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for job in finished:
+                src = running.pop(job)
+                timed, out, error = job.result()
+                finish(timed, out, error)
+                if error is None:
+                    done.add(src.stem)
+                else:
+                    failed.append(f"{src.stem} ({error})")
+    if failed or pending:
+        raise ChapterError(
+            "chapter(s) failed: "
+            + "; ".join(failed)
+            + (f"; not run: {', '.join(s.stem for s in pending)}" if pending else "")
+        )
+    return timings
+
+
 def run(
     data_dir: str | None = None,
     only: list[str] | None = None,
     html: bool = True,
     root: Path | None = None,
+    jobs: int = 1,
 ) -> int:
     """Execute the chapters (all, or those named in ``only``) and build the HTML book.
 
-    One run at a time per chapter: before any work the run takes the lock of each chapter it
-    executes (and, to build the HTML, of every chapter and of the HTML) in ``book/_build/.locks``
-    (:mod:`msa_lib.io.lock`). A second ``msa book`` that wants any of them is refused at once,
-    naming the first (process id, command, start time); runs of different chapters (``--only``
-    with ``--no-html``) go on side by side. ``root``: the project folder (default: this one).
+    ``jobs`` chapters run at once (:func:`execute_chapters`; every chapter's numbers are the
+    same either way). One run at a time per chapter: before any work the run takes the lock of
+    each chapter it executes (and, to build the HTML, of every chapter and of the HTML) in
+    ``book/_build/.locks`` (:mod:`msa_lib.io.lock`). A second ``msa book`` that wants any of
+    them is refused at once, naming the first (process id, command, start time); runs of
+    different chapters (``--only`` with ``--no-html``) go on side by side. ``root``: the project
+    folder (default: this one).
     """
     from msa_lib.io.lock import all_locked
 
@@ -252,21 +378,12 @@ def run(
     if data_dir:
         os.environ["MSA_DATA_DIR"] = str(Path(data_dir).resolve())
     data = "real" if os.environ.get("MSA_DATA_DIR") else "synthetic"
-    timings: list[ChapterTime] = []
     with all_locked(held):  # or a LockError naming the run that holds one
-        for src in sources:
-            print(f"[book] running {src.name} ...", flush=True)
-            busy = machine_busy_seconds()
-            out, seconds = execute_chapter(src, root / "book", params)
-            cpu = machine_busy_seconds() - busy
-            timings.append(
-                ChapterTime(src.stem, round(seconds, 1), round(cpu, 1), data, finished_now())
-            )
-            record_times(root / "book" / "results", timings[-1:])  # kept if a later one fails
-            print(f"[book] {src.stem}: {seconds:.1f} s -> {out.relative_to(root)}", flush=True)
+        t0 = time.perf_counter()
+        timings = execute_chapters(sources, root, params, data, jobs)
+        wall = time.perf_counter() - t0
         if html:
             path = build_html(root)
             print(f"[book] HTML in {path}", flush=True)
-    if timings:
-        print(timing_table(timings), flush=True)
+    print(timing_table(timings, wall, jobs), flush=True)
     return 0

@@ -13,10 +13,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--only", nargs="+", help="run only these chapters, e.g. 01_data")
     p.add_argument("--no-html", action="store_true", help="execute notebooks, skip the HTML build")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters executed at once, each in its own process (a chapter waits for those "
+        "whose results it reads); every number is the same whatever the count (default 1)",
+    )
     p.set_defaults(func=_cmd_book)
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
     from msa_lib.book.build import run
 
-    return run(args.data_dir, args.only, not args.no_html)
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    return run(args.data_dir, args.only, not args.no_html, jobs=args.jobs)

@@ -312,3 +312,74 @@ def test_the_book_started_twice_refuses_the_second_naming_the_first(tmp_path):
         out, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     assert (root / "book" / "01_slow.ipynb").is_file() and lock.read_text() == ""
+
+
+def chapter_source(body: str, after: list[str] | None = None) -> str:
+    """A tiny chapter: its header (with ``msa: after:``), a parameters cell and ``body``."""
+    header = ""
+    if after is not None:
+        header = f"# ---\n# jupyter:\n#   msa:\n#     after: {after}\n# ---\n\n"
+    return f'{header}# %% [markdown]\n# # X\n\n# %% tags=["parameters"]\ndata_dir = None\n\n# %%\n{body}\n'
+
+
+def test_a_chapter_names_the_chapters_it_reads(tmp_path):
+    from msa_lib.book.build import chapter_after
+
+    src = tmp_path / "08_4_p.py"
+    src.write_text(chapter_source("x = 1", ["08_1_x"]))
+    assert chapter_after(src) == ["08_1_x"]
+    src.write_text(chapter_source("x = 1"))
+    assert chapter_after(src) == []
+    src.write_text(
+        chapter_source("x = 1").replace(
+            "# %% [markdown]",
+            "# ---\n# jupyter:\n#   msa:\n#     after: 08_1_x\n# ---\n\n# %% [markdown]",
+            1,
+        )
+    )
+    with pytest.raises(ValueError, match="08_4_p.py: 'msa: after:' must be a list"):
+        chapter_after(src)
+    # the book's one such chapter: prediction loads the text section's model
+    assert chapter_after(ROOT / "notebooks" / "08_4_predict.py") == ["08_1_text"]
+
+
+def test_chapters_run_side_by_side_each_after_the_ones_it_reads(tmp_path, capsys):
+    from msa_lib.book.build import run
+
+    root = nested_book(tmp_path, [])
+    stamp = "import time, pathlib; pathlib.Path('../book/{0}.done').write_text(str(time.time()))"
+    for name in ("07_a", "08_b", "08_1_x", "09_c"):
+        (root / "notebooks" / f"{name}.py").write_text(chapter_source(stamp.format(name)))
+    # 08_2_y reads 08_1_x's result: it fails unless 08_1_x ran first
+    reads = "assert pathlib.Path('../book/08_1_x.done').is_file()\n" + stamp.format("08_2_y")
+    (root / "notebooks" / "08_2_y.py").write_text(
+        chapter_source("import pathlib\n" + reads, ["08_1_x"])
+    )
+    assert run(html=False, root=root, jobs=2) == 0
+    out = capsys.readouterr().out
+    assert "[book] 5 chapters executed in" in out and "up to 2 at a time" in out
+    times = pd.read_csv(root / "book" / "results" / "book_timing.csv").set_index("chapter")
+    assert sorted(times.index) == ["07_a", "08_1_x", "08_2_y", "08_b", "09_c"]
+    assert (times["jobs"] == 2).all() and times["run"].nunique() == 1
+    assert times.loc["08_2_y", "started"] >= times.loc["08_1_x", "finished"]
+    # two ran at once somewhere: some chapter started before another had finished
+    spans = sorted(zip(times["started"], times["finished"], strict=True))
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+def test_a_failed_chapter_starts_nothing_that_reads_it_and_is_named(tmp_path):
+    from msa_lib.book.build import ChapterError, run
+
+    root = nested_book(tmp_path, [])
+    for name in ("07_a", "08_b", "09_c"):
+        (root / "notebooks" / f"{name}.py").write_text(chapter_source("x = 1"))
+    (root / "notebooks" / "08_1_x.py").write_text(chapter_source("raise ValueError('no model')"))
+    (root / "notebooks" / "08_2_y.py").write_text(chapter_source("x = 2", ["08_1_x"]))
+    with pytest.raises(
+        ChapterError, match=r"08_1_x \(ValueError: no model \(cell \[2\]\)\).*not run: .*08_2_y"
+    ):
+        run(html=False, root=root, jobs=2)
+    assert (root / "book" / "08_1_x.ipynb").is_file()  # kept, showing the failed cell
+    assert not (root / "book" / "08_2_y.ipynb").exists()
+    with pytest.raises(ChapterError, match=r"chapter 08_1_x failed: ValueError: no model"):
+        run(only=["08_1_x"], html=False, root=root)  # one at a time: raised at once

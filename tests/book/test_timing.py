@@ -7,8 +7,9 @@ import pandas as pd
 
 from msa_lib.book.timing import (
     ChapterTime,
-    machine_busy_seconds,
+    DescendantsCpu,
     record_times,
+    run_summary,
     timing_markdown,
     timing_table,
     write_timing_page,
@@ -16,8 +17,9 @@ from msa_lib.book.timing import (
 
 
 def chapter(name: str, seconds: float, cpu: float, data: str = "real") -> ChapterTime:
-    """A timed chapter, finished at a fixed time."""
-    return ChapterTime(name, seconds, cpu, data, "2026-12-07T10:00:00+00:00")
+    """A timed chapter of one run, finished at a fixed time."""
+    run = "2026-12-07T09:00:00+00:00"
+    return ChapterTime(name, seconds, cpu, data, run, "2026-12-07T10:00:00+00:00", run, 1)
 
 
 def test_cores_busy_is_cpu_seconds_per_wall_second():
@@ -25,16 +27,18 @@ def test_cores_busy_is_cpu_seconds_per_wall_second():
     assert chapter("00_empty", 0.0, 0.0).cores_busy == 0.0
 
 
-def test_the_machine_busy_clock_counts_this_process_work():
-    busy, own = machine_busy_seconds(), time.process_time()
-    end = time.perf_counter() + 0.3
-    while time.perf_counter() < end:  # spin one core
-        pass
-    spent = time.process_time() - own
-    assert spent > 0.2
-    # the machine's busy time includes this process's (other processes only add to it); ticks
-    # are 10 ms, hence the margin
-    assert machine_busy_seconds() - busy >= spent - 0.05
+def test_the_cpu_clock_counts_child_processes_and_not_this_one():
+    import subprocess
+    import sys
+
+    spin = "import time\nend = time.perf_counter() + 0.6\nwhile time.perf_counter() < end: pass"
+    with DescendantsCpu(interval=0.1) as cpu:
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:  # this process's own work does not count
+            pass
+        subprocess.run([sys.executable, "-c", spin], check=True)
+    # the child's 0.6 s of spinning, less at most one sampling interval at its end
+    assert 0.4 <= cpu.seconds < 1.5
 
 
 def test_the_terminal_table_lists_chapters_slowest_first_with_the_total():
@@ -42,6 +46,10 @@ def test_the_terminal_table_lists_chapters_slowest_first_with_the_total():
     lines = text.splitlines()
     assert lines[0] == "[book] 2 chapters executed in 40.0 s"
     assert lines[1].split()[1:] == ["chapter", "wall", "share", "cores", "busy"]
+    both = timing_table([chapter("01_data", 10.0, 10.0), chapter("05_fusion", 30.0, 57.0)], 31.0, 2)
+    assert both.splitlines()[0] == (
+        "[book] 2 chapters executed in 31.0 s, up to 2 at a time (their own times add up to 40.0 s)"
+    )
     assert lines[2].split()[1:] == ["05_fusion", "30.0", "s", "75.0%", "1.90"]
     assert lines[3].split()[1:] == ["01_data", "10.0", "s", "25.0%", "1.00"]
 
@@ -59,12 +67,15 @@ def test_a_chapter_run_again_replaces_its_row_and_keeps_the_others(tmp_path):
 
 
 def test_the_page_reads_in_book_order_with_totals_links_and_the_machine():
+    run = "2026-12-07T09:59:30+00:00"
     table = pd.DataFrame(
         [
             {"chapter": "05_fusion", "seconds": 90.0, "cpu_seconds": 171.0, "cores_busy": 1.9,
-             "data": "synthetic", "finished": "2026-12-07T10:05:00+00:00"},
+             "data": "synthetic", "started": "2026-12-07T09:59:35+00:00",
+             "finished": "2026-12-07T10:01:05+00:00", "run": run, "jobs": 2},
             {"chapter": "01_data", "seconds": 30.0, "cpu_seconds": 30.0, "cores_busy": 1.0,
-             "data": "synthetic", "finished": "2026-12-07T10:00:00+00:00"},
+             "data": "synthetic", "started": run, "finished": "2026-12-07T10:00:00+00:00",
+             "run": run, "jobs": 2},
         ]
     )  # fmt: skip
     machine = {"cpu_count": 2, "affinity": 2, "cpu_model": "Test CPU", "platform": "Linux-x",
@@ -76,8 +87,17 @@ def test_the_page_reads_in_book_order_with_totals_links_and_the_machine():
     )
     assert rows[1].startswith("| `05_fusion` (not in this build) | SYNTHETIC | 90 | 75% | 1.90")
     assert rows[2] == "| **all chapters** | | **120** | 100% | 1.68 | |"  # 201 CPU-s / 120 s
-    assert "took 2.0 minutes of wall time" in text and "took 1.5 minutes (75%)" in text
-    assert "kept 1.68 of its 2 cores busy" in text
+    assert "times add up to 2.0 minutes" in text and "took 1.5 minutes (75%)" in text
+    # the run: 09:59:30 to 10:01:05, 95 s, two chapters at once; 201 CPU-s over 95 s
+    assert run_summary(table) == {
+        "chapters": 2,
+        "jobs": 2,
+        "wall": 95.0,
+        "chapter_seconds": 120.0,
+        "cpu_seconds": 201.0,
+    }
+    assert "executed 2 chapters, up to 2 chapters at a time, in 1.6 minutes" in text
+    assert "kept 2.12 of the machine's 2 cores busy on average" in text
     assert "Machine: 2-core CPU (Test CPU), Linux-x; python 3.11.9, torch 2.13.0." in text
 
 
