@@ -19,8 +19,8 @@ both alike:
 
 Targets: visual end-to-end per core >= 1.5x (the median of five interleaved repeats, their range
 beside it); ``--workers 2`` corpus throughput >= 2.6x the
-baseline's (one process); audio >= 1.0x; a cold one-clip ``msa extract`` within 2 s plus the
-models' load time; ``msa --help`` within 0.5 s; peak memory flat in clip length (longest /
+baseline's (one process); audio >= 1.0x; a cold one-clip ``msa extract`` (all four extractors, a
+fresh process) within 4 s wall, and within 2 s plus the models' load time; ``msa --help`` within 0.5 s; peak memory flat in clip length (longest /
 shortest <= 1.10). Every ratio goes to ``book/results/speed_ratios.csv`` (measure, ours, baseline,
 baseline_name, ratio, target, met), the details (per segment, the machine as
 :func:`msa_lib.perf.machine.machine_info` describes it) to ``benchmarks/results/extract_speed.json``.
@@ -64,7 +64,7 @@ from msa_lib.perf.measure import (  # noqa: E402
     run_single,
     side_by_side,
 )
-from msa_lib.perf.speed import ratio_row, upsert_ratios  # noqa: E402
+from msa_lib.perf.speed import budget_row, ratio_row, upsert_ratios  # noqa: E402
 
 TARGETS = {
     ("visual", "paper", 1): ("frames_per_s_per_core", 100.0),
@@ -77,6 +77,7 @@ TARGETS = {
 }
 STARTUP_BUDGET_S = 0.5  # msa --help: the CLI imports no heavy library to list its commands
 COLD_BUDGET_S = 2.0  # a cold one-clip msa extract: at most this beyond the models' load time
+COLD_WALL_S = 4.0  # ... and at most this in all, from the command to its files
 FLAT_MEMORY = 1.10  # peak memory on the longest clip / on the shortest
 # ours in the visual rows: the library's extractor with the LiteRT landmark route
 OURS_VISUAL = VisualConfig(landmarker="litert")
@@ -171,18 +172,8 @@ class Bench:
         )
 
     def budget(self, measure: str, ours: float, baseline: float, name: str, limit: float) -> None:
-        """One row of seconds against a budget (no ratio): met when ``ours <= limit``."""
-        self.ratios.append(
-            {
-                "measure": measure,
-                "ours": round(ours, 3),
-                "baseline": round(baseline, 3),
-                "baseline_name": name,
-                "ratio": float("nan"),
-                "target": f"<= {limit:g} s",
-                "met": bool(ours <= limit),
-            }
-        )
+        """One row of seconds against a budget (:func:`budget_row`)."""
+        self.ratios.append(budget_row(measure, ours, baseline, name, limit))
 
     def section(self, name: str) -> None:
         """Record the seconds since the last section ended."""
@@ -362,6 +353,13 @@ def cold_start(b: Bench) -> None:
         cold["model_s"],
         "the models' load time (text encoder, GloVe, landmarker)",
         COLD_BUDGET_S,
+    )
+    b.budget(
+        "cold msa extract, one clip, four extractors: wall seconds",
+        cold["wall_s"],
+        cold["model_s"],
+        "the models' load time, one after another in a fresh process",
+        COLD_WALL_S,
     )
     print(f"cold    msa extract {cold['wall_s']:.2f} s, models {cold['model_s']:.2f} s", flush=True)
     b.details["cold_extract"] = cold

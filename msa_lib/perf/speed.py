@@ -66,6 +66,21 @@ def ratio_row(
     }
 
 
+def budget_row(measure: str, ours: float, baseline: float, name: str, limit: float) -> dict:
+    """One row of seconds against a budget (no ratio): met when ``ours <= limit``; ``baseline``
+    is a figure to read it against (``name`` says what)."""
+    return {
+        "measure": measure,
+        "ours": round(float(ours), 3),
+        "baseline": round(float(baseline), 3),
+        "baseline_name": name,
+        "ratio": float("nan"),
+        "target": f"<= {limit:g} s",
+        "met": bool(ours <= limit),
+        "spread": "",
+    }
+
+
 def read_ratios(path: str | os.PathLike) -> pd.DataFrame:
     """The ratios CSV, or an empty frame with its columns; a file without them is an error."""
     path = Path(path)

@@ -144,7 +144,8 @@ class Predictor:
     """Scores clips with one bundle; the models (Whisper, extractors, parts) load once.
 
     ``background``: the bundle's manifest is checked now and its parts (the text encoder, the
-    fusion model) load in a thread, so that a first clip's speech recognition runs meanwhile
+    fusion model and the extractors it takes) load in a thread, so that a first clip's speech
+    recognition runs meanwhile
     (Whisper computes outside Python's lock); :attr:`bundle` waits for them, and raises a
     part's load error there. Without it, the whole bundle loads in the constructor. Meanwhile
     this process builds no torch module (transformers' loading patches torch for the whole process,
@@ -160,18 +161,29 @@ class Predictor:
     ):
         self._bundle: Bundle | None = None
         self._loading: Future | None = None
+        self.asr = asr or AsrConfig()
+        self._extractors: dict[str, Any] = {}
         if isinstance(bundle, Bundle):
             self._bundle = bundle
         elif background:
             path = Path(bundle) if bundle is not None else default_bundle_dir()
             read_manifest(path)  # a missing or bad manifest, or a bad part entry: said at once
             pool = ThreadPoolExecutor(1, thread_name_prefix="msa-bundle")
-            self._loading = pool.submit(Bundle.load, path)
+            self._loading = pool.submit(self._load_ahead, path)
             pool.shutdown(wait=False)
         else:
             self._bundle = Bundle.load(bundle)
-        self.asr = asr or AsrConfig()
-        self._extractors: dict[str, Any] = {}
+
+    def _load_ahead(self, path: Path) -> Bundle:
+        """The bundle, and the extractors its parts take, each with its model loaded."""
+        bundle = Bundle.load(path)
+        if bundle.fusion is not None:
+            from msa_lib.extract.base import build
+
+            for m in bundle.fusion.modalities:
+                ex = self._extractors[m] = build([m], bundle.settings)[0]
+                ex.prepare()
+        return bundle
 
     def settle(self) -> None:
         """Wait for a load in the background to end, keeping any error it raised for

@@ -232,11 +232,16 @@ def test_speech_is_transcribed_and_scored_by_the_text_model(speech_clip, text_bu
     json.dumps(p.as_dict(), allow_nan=False)
 
 
-def test_parts_loaded_while_whisper_listens_give_the_same_prediction(speech_clip, text_bundle):
-    ahead = Predictor(text_bundle, background=True)
+@pytest.mark.parametrize("name", ["text_bundle", "both_bundle"])
+def test_parts_loaded_while_whisper_listens_give_the_same_prediction(speech_clip, name, request):
+    bundle = request.getfixturevalue(name)
+    ahead = Predictor(bundle, background=True)
+    ahead.settle()
+    # the fusion model's extractors were built, their models loaded, in the same thread
+    fusion = ahead.bundle.fusion
+    assert sorted(ahead._extractors) == sorted(fusion.modalities if fusion else [])
     p = ahead.predict(speech_clip)
-    assert ahead._loading is None  # the load ended before the parts were used
-    q = Predictor(text_bundle).predict(speech_clip)
+    q = Predictor(bundle).predict(speech_clip)
     assert (p.score, p.transcript, p.model) == (q.score, q.transcript, q.model)
 
 

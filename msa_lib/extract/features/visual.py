@@ -373,6 +373,10 @@ class VisualExtractor(Extractor):
         """The 65 features."""
         return N_FEATURES
 
+    def prepare(self) -> None:
+        """Build this process's landmarker (its models read and their graphs built)."""
+        get_landmarker(self.settings.resolved())
+
     def run(self, seg: Segment) -> Outcome:
         """Visual vector of the segment's window; flags count frames with and without a face."""
         r = extract_visual(seg.media, seg.start, seg.end, self.settings)
