@@ -152,21 +152,39 @@ def run_ablation(
     cache_dir: str | Path | None = None,
     progress: bool = False,
 ) -> AblationResult:
-    """Train every loss variant x seed on ``splits`` (selected on valid, test scored once)."""
+    """Train every loss variant x seed on ``splits`` (selected on valid, test scored once).
+
+    A variant's seeds train as one ensemble (one job); with ``n_jobs > 1`` the variants go to
+    that many worker processes (joblib), one torch thread each. Results do not depend on
+    ``n_jobs``: every run has one thread, as :func:`~msa_lib.train.grid.run_grid` gives it."""
     t0 = time.perf_counter()
-    runs, preds = [], []
-    for loss_name, (loss, n_classes) in loss_variants(config).items():
-        grid = run_grid(
+    variants = list(loss_variants(config).items())
+    if n_jobs > 1 or train_config.num_threads is None:  # what run_grid does with n_jobs > 1
+        train_config = dataclasses.replace(train_config, num_threads=1)
+
+    def grid_of(loss_name: str, loss: LossConfig, n_classes: int):
+        return run_grid(
             splits,
             {loss_name: tuple(modalities)},
             seeds,
             dataclasses.replace(model_config, n_classes=n_classes),
             train_config,
             loss,
-            n_jobs,
+            1,
             progress=progress,
             cache_dir=cache_dir,
         )
+
+    if n_jobs > 1 and len(variants) > 1:
+        from joblib import Parallel, delayed
+
+        grids = Parallel(n_jobs=min(n_jobs, len(variants)))(
+            delayed(grid_of)(name, loss, k) for name, (loss, k) in variants
+        )
+    else:
+        grids = [grid_of(name, loss, k) for name, (loss, k) in variants]
+    runs, preds = [], []
+    for grid in grids:
         runs.append(grid.runs.rename(columns={"subset": "variant"}))
         preds.append(grid.predictions.rename(columns={"subset": "variant"}))
     predictions = calibrate(pd.concat(preds, ignore_index=True), config.calibration)
