@@ -22,9 +22,11 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 		> $(LAB_OVERRIDES)
 	touch $(STAMP)
 
-## Run every chapter with papermill (real data when MSA_DATA_DIR is set) and build book/_build/html
+## Run every chapter with papermill (real data when MSA_DATA_DIR is set) and build book/_build/html;
+## BOOK_JOBS chapters at once, each in its own process (the book's last page shows the times)
+BOOK_JOBS ?= 2
 book: $(STAMP)
-	$(BIN)/msa book
+	$(BIN)/msa book --jobs $(BOOK_JOBS)
 
 ## Run the tests: one process per core (at most 4), one thread each, a test file's tests in one
 ## process (a module's fixtures, such as the local Ray instance, start once)
