@@ -29,10 +29,11 @@ book: $(STAMP)
 	$(BIN)/msa book --jobs $(BOOK_JOBS)
 
 ## Run the tests: one process per core (at most 4), one thread each, a test file's tests in one
-## process (a module's fixtures, such as the local Ray instance, start once)
+## process (a module's fixtures, such as the local Ray instance, start once); the 20 slowest are
+## listed at the end (tests/README.md says why each is slow)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-		$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
+		$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile --durations=20
 
 ## Open every page of the built book in headless Chromium (after `make book`): no CDN, no JS error
 check-html: $(STAMP)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import yaml
 
-from msa_lib.book.findings import write_findings
 from msa_lib.book.timing import (
     ChapterTime,
     DescendantsCpu,
@@ -200,6 +199,8 @@ def built_toc(root: Path) -> tuple[Path, list[str]]:
 
 def build_html(root: Path) -> Path:
     """Render the executed notebooks with Jupyter Book 1.x, warnings as errors."""
+    from msa_lib.book.findings import write_findings  # the studies' modules: imported here only
+
     vendor_mathjax(root / "book")
     write_findings(root / "book")  # the introduction's findings, from this build's results
     write_timing_page(root / "book", toc_chapters(root / "book" / "_toc.yml"))  # the last page

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msa_lib.book.format import ci_text
+from msa_lib.book.format import chapter_link, ci_text
 from msa_lib.experiments.mmsa_models import PAPER_MODEL, outcomes
 from msa_lib.experiments.paper_review import contradictions
 from msa_lib.experiments.transfer import PAPER_KIND, headline_kind
@@ -37,11 +37,6 @@ def _mean(cell: object) -> float:
 def _chance(lo: float, hi: float) -> str:
     """Where an interval of r stands against 0, in words."""
     return "above chance" if lo > 0 else "below chance" if hi < 0 else "at chance"
-
-
-def chapter_link(doc: str, built: Callable[[str], bool]) -> str:
-    """A link to a chapter of this build (its page name), or its name where it is not built."""
-    return f"{{doc}}`{doc}`" if built(doc) else f"`{doc}` (not in this build)"
 
 
 def _read(results: Path, name: str) -> pd.DataFrame | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -99,3 +99,8 @@ def format_table(
         d = digits.get(col, 3) if isinstance(digits, Mapping) else digits
         out[str(col)] = [format_value(v, d, col in percent) for v in df[col].tolist()]
     return pd.DataFrame(out)
+
+
+def chapter_link(doc: str, built: Callable[[str], bool]) -> str:
+    """A link to a chapter of this build (its page name), or its name where it is not built."""
+    return f"{{doc}}`{doc}`" if built(doc) else f"`{doc}` (not in this build)"

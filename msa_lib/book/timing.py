@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msa_lib.book.findings import chapter_link
+from msa_lib.book.format import chapter_link
 from msa_lib.perf.machine import cores, machine_info, machine_phrase
 
 TIMES_CSV = "book_timing.csv"  # in book/results
