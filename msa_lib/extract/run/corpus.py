@@ -341,9 +341,12 @@ def _run(
         for ex in exs
         if ex.batched and any(s.segment_id not in outcomes[ex.name] for s in applicable[ex.name])
     ]
-    # the batched extractors' models load in a thread meanwhile (imports and file reads overlap
-    # the pool's work), so a short run does not wait for them one after the other
-    preload = preload_thread(batched_todo) if todo and batched_todo else None
+    # while worker processes (or Ray) run the media extractors, this process loads the batched
+    # extractors' models in a thread instead of waiting; not while the media extractors run in
+    # this process: transformers' loading patches torch for the whole process meanwhile, which
+    # an extractor built on torch could not share
+    elsewhere = backend == "ray" or (workers > 1 and len(todo) > 1)
+    preload = preload_thread(batched_todo) if todo and batched_todo and elsewhere else None
     if todo:
         log.info("%d segments to extract (%s)", len(todo), ", ".join(ex.name for ex in pooled))
 

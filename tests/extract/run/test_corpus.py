@@ -248,7 +248,7 @@ def test_transcript_features_in_table_order_and_cached(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in cached} == cached
 
 
-def test_text_models_load_in_a_thread_while_the_media_extractors_run(
+def test_text_models_load_in_a_thread_while_worker_processes_extract_media(
     tmp_path, long_tone_clip, monkeypatch
 ):
     import threading
@@ -268,20 +268,25 @@ def test_text_models_load_in_a_thread_while_the_media_extractors_run(
 
     monkeypatch.setattr(GloveExtractor, "prepare", recorded_prepare)
     monkeypatch.setattr(GloveExtractor, "run_batch", recorded_run_batch)
-    seg = Segment("a_0", "a", str(long_tone_clip), text="a great film")
-    rep = extract_corpus([seg], tmp_path / "out", ["audio", "glove"], progress=False)
+    segs = [Segment(f"a_{i}", "a", str(long_tone_clip), text="a great film") for i in range(2)]
+    rep = extract_corpus(segs, tmp_path / "out", ["audio", "glove"], workers=2, progress=False)
     assert events == [("prepare", "msa-preload"), ("run_batch", True)]
-    assert rep.extractors["glove"]["n_good_rows"] == 1
+    assert rep.extractors["glove"]["n_good_rows"] == 2
     # a second run finds both in the cache: nothing to run, nothing loaded ahead
     events.clear()
-    extract_corpus([seg], tmp_path / "out", ["audio", "glove"], progress=False, overwrite=True)
+    extract_corpus(segs, tmp_path / "out", ["audio", "glove"], workers=2, overwrite=True)
     assert events == []
+    # the media extractors in this process: the models load when their extractor runs
+    extract_corpus(segs[:1], tmp_path / "one", ["audio", "glove"], progress=False)
+    assert events == [("run_batch", False)]
 
 
 def test_a_model_that_fails_to_load_ahead_fails_where_it_runs(tmp_path, long_tone_clip):
     from msa_lib.config import TextConfig
 
-    seg = Segment("a_0", "a", str(long_tone_clip), text="a great film")
+    segs = [Segment(f"a_{i}", "a", str(long_tone_clip), text="a great film") for i in range(2)]
     settings = {"text": TextConfig(glove="no-such-glove-package")}
     with pytest.raises(FileNotFoundError, match="GloVe vectors .no-such-glove-package. not found"):
-        extract_corpus([seg], tmp_path / "out", ["audio", "glove"], settings, progress=False)
+        extract_corpus(segs, tmp_path / "out", ["audio", "glove"], settings, workers=2)
+    # the media were extracted, and cached, before the error: a rerun finds them
+    assert len(list((tmp_path / "out" / "cache").rglob("*.npz"))) == 2
