@@ -145,12 +145,12 @@ class Predictor:
 
     ``background``: the bundle's manifest is checked now and its parts (the text encoder, the
     fusion model and the extractors it takes) load in a thread, so that a first clip's speech
-    recognition runs meanwhile
-    (Whisper computes outside Python's lock); :attr:`bundle` waits for them, and raises a
-    part's load error there. Without it, the whole bundle loads in the constructor. Meanwhile
-    this process builds no torch module (transformers' loading patches torch for the whole process,
-    creating parameters on the meta device): only the clip's probe and Whisper (CTranslate2) run,
-    and any error waits for the load to end (:meth:`settle`) before it is raised.
+    recognition runs meanwhile (Whisper computes outside Python's lock); :attr:`bundle` waits
+    for them, and raises a part's load error there. Without it, the whole bundle loads in the
+    constructor. Meanwhile this process builds no torch module (transformers' loading patches
+    torch for the whole process, creating parameters on the meta device): only the clip's probe
+    and Whisper (CTranslate2) run, and any error waits for the load to end (:meth:`settle`)
+    before it is raised.
     """
 
     def __init__(
