@@ -3,10 +3,11 @@
 ``msa book`` times every chapter it executes: wall seconds, and the CPU seconds of the processes
 that executed it (:class:`DescendantsCpu`: its kernel and the kernel's worker processes). Their
 ratio is the cores the chapter kept busy: a chapter at 1.0 of 2 cores leaves one core idle (room
-for another chapter beside it), one at 2.0 leaves none. :func:`record_times` merges the rows into ``book/results/book_timing.csv`` (one row
-per chapter, replaced when that chapter runs again, so ``msa book --only`` updates its own row)
-and the machine into ``book/results/book_machine.json``; :func:`write_timing_page` renders both
-as ``book/_build_times.md``, which the book's last page (``book/build_times.md``) includes.
+for another chapter beside it), one at 2.0 leaves none. :func:`record_times` merges the rows into
+``book/results/book_timing.csv`` (one row per chapter, replaced when that chapter runs again, so
+``msa book --only`` updates its own row) and the machine into ``book/results/book_machine.json``;
+:func:`write_timing_page` renders both as ``book/_build_times.md``, which the book's last page
+(``book/build_times.md``) includes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from msa_lib.book.format import chapter_link
+from msa_lib.io.atomic import atomic_path
 from msa_lib.perf.machine import cores, machine_info, machine_phrase
 
 TIMES_CSV = "book_timing.csv"  # in book/results
@@ -111,8 +113,10 @@ def record_times(results: Path, times: Sequence[ChapterTime]) -> pd.DataFrame:
     if path.is_file():
         old = pd.read_csv(path)
         new = pd.concat([old[~old["chapter"].isin(new["chapter"])], new], ignore_index=True)
-    new.to_csv(path, index=False)
-    (results / MACHINE_JSON).write_text(json.dumps(machine_info(), indent=1))
+    with atomic_path(path, suffix=".csv") as tmp:
+        new.to_csv(tmp, index=False)
+    with atomic_path(results / MACHINE_JSON, suffix=".json") as tmp:
+        Path(tmp).write_text(json.dumps(machine_info(), indent=1))
     return new
 
 
