@@ -15,18 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from msa_lib.book.format import chapter_link, ci_text
+from msa_lib.book.format import chapter_link, ci_text, source_word
 from msa_lib.experiments.mmsa_models import PAPER_MODEL, outcomes
 from msa_lib.experiments.paper_review import contradictions
 from msa_lib.experiments.transfer import PAPER_KIND, headline_kind
 
 FINDINGS_FILE = "_findings.md"  # in book/, included by intro.md
 NOT_RUN = "not computed in this build"
-
-
-def _tag(source: str) -> str:
-    """``real`` or ``SYNTHETIC`` as the book writes a data source."""
-    return "SYNTHETIC" if str(source) == "synthetic" else "real"
 
 
 def _mean(cell: object) -> float:
@@ -53,7 +48,7 @@ def paper_adapter_finding(transfer: pd.DataFrame | None) -> str:
     if rows.empty:
         return f"Zero-shot transfer through the paper's adapter: {NOT_RUN}."
     parts = [
-        f"{r['data']} ({_tag(r['data_source'])}): r {ci_text(r['r'], r['r_lo'], r['r_hi'])}, "
+        f"{r['data']} ({source_word(r['data_source'])}): r {ci_text(r['r'], r['r_lo'], r['r_hi'])}, "
         f"{_chance(r['r_lo'], r['r_hi'])}"
         for _, r in rows.iterrows()
     ]
@@ -76,7 +71,7 @@ def headline_finding(transfer: pd.DataFrame | None) -> str:
             continue
         z = zs[zs["adapter"] == kind].iloc[0]
         parts.append(
-            f"{data} ({_tag(z['data_source'])}): `{kind}` zero-shot r "
+            f"{data} ({source_word(z['data_source'])}): `{kind}` zero-shot r "
             f"{ci_text(z['r'], z['r_lo'], z['r_hi'])} ({_chance(z['r_lo'], z['r_hi'])}), against "
             f"{alone['r'].iloc[0]:.3f} for a model trained on the target alone"
         )
@@ -99,7 +94,7 @@ def baseline_finding(table1: pd.DataFrame | None, subset: str = "T+V+A") -> str:
     r = {m: _mean(t.loc[m, "test_r"]) for m in t.index}
     late = f", late fusion {r['late fusion']:.3f}" if "late fusion" in r else ""
     return (
-        f"On {subset} ({_tag(t['data_source'].iloc[0])}), test r, mean over seeds: the paper's "
+        f"On {subset} ({source_word(t['data_source'].iloc[0])}), test r, mean over seeds: the paper's "
         f"fusion model {r['fusion']:.3f}, a ridge regression on the same inputs "
         f"{r['ridge']:.3f}{late}; the chapter says which differences its intervals over seeds "
         "and test segments resolve."
@@ -120,7 +115,7 @@ def field_finding(field: pd.DataFrame | None) -> str:
     ]
     return (
         f"Against the field's models on identical features and rows "
-        f"({_tag(field['data_source'].iloc[0])}), the paper's fusion model is, on test r over "
+        f"({source_word(field['data_source'].iloc[0])}), the paper's fusion model is, on test r over "
         f"seeds and test segments, {'; '.join(said)}."
     )
 
@@ -135,19 +130,19 @@ def text_finding(
         m = tuned[tuned["seed"].astype(str) == "mean"].iloc[0]
         parts.append(
             f"MiniLM fine-tuned on the MOSI training fold reaches test r "
-            f"{ci_text(m['r'], m['r_lo'], m['r_hi'])} ({_tag(m['data_source'])})"
+            f"{ci_text(m['r'], m['r_lo'], m['r_hi'])} ({source_word(m['data_source'])})"
         )
     if ridge is not None and not ridge.empty:
         best = ridge.loc[ridge["test_r"].idxmax()]
         parts.append(
             f"a ridge on frozen {best['features']} vectors {best['test_r']:.3f} "
-            f"({_tag(best['data_source'])})"
+            f"({source_word(best['data_source'])})"
         )
     if lexicon is not None and not lexicon.empty:
         best = lexicon.loc[lexicon["r"].idxmax()]
         parts.append(
             f"{best['scorer']}, with no MOSI label at all, "
-            f"{ci_text(best['r'], best['r_lo'], best['r_hi'])} ({_tag(best['data_source'])})"
+            f"{ci_text(best['r'], best['r_lo'], best['r_hi'])} ({source_word(best['data_source'])})"
         )
     if not parts:
         return f"Text alone: {NOT_RUN}."

@@ -29,6 +29,11 @@ def source_tag(source: str) -> str:
     return "SYNTHETIC data (not CMU-MOSI/MOSEI)"
 
 
+def source_word(source: str) -> str:
+    """``real`` or ``SYNTHETIC``: a data source in one word, for a table cell or a parenthesis."""
+    return "SYNTHETIC" if str(source) == "synthetic" else "real"
+
+
 def caption(text: str, source: str) -> str:
     """A caption that always says what data it was computed on."""
     return f"{text} [{source_tag(source)}]"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msa_lib.book.format import chapter_link
+from msa_lib.book.format import chapter_link, source_word
 from msa_lib.io.atomic import atomic_path
 from msa_lib.perf.machine import cores, machine_info, machine_phrase
 
@@ -173,7 +173,7 @@ def timing_markdown(
     for row in table.itertuples():
         name = chapter_link(row.chapter, built)
         lines.append(
-            f"| {name} | {'SYNTHETIC' if row.data == 'synthetic' else 'real'} "
+            f"| {name} | {source_word(row.data)} "
             f"| {row.seconds:.0f} | {row.seconds / total:.0%} | {row.cores_busy:.2f} "
             f"| {str(row.finished).replace('T', ' ').split('+')[0]} |"
         )
