@@ -76,8 +76,9 @@ def select_sources(sources: list[Path], only: list[str] | None) -> list[Path]:
     return [s for s in sources if s.stem in only]
 
 
-def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path, float]:
-    """Convert a jupytext source and execute it with papermill; returns (notebook, seconds)."""
+def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> Path:
+    """Convert a jupytext source and execute it with papermill; returns the executed notebook
+    (:func:`execute_timed` times it)."""
     import jupytext
     import nbformat
     import papermill
@@ -86,7 +87,6 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path
     raw = out_dir / f".{source.stem}.input.ipynb"
     nbformat.write(jupytext.read(source), raw)
     out = out_dir / f"{source.stem}.ipynb"
-    t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(raw),
@@ -101,7 +101,7 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> tuple[Path
         raw.unlink(missing_ok=True)
         if out.is_file():
             hide_injected_parameters(out)
-    return out, time.perf_counter() - t0
+    return out
 
 
 def hide_injected_parameters(notebook: Path) -> None:
@@ -247,7 +247,7 @@ def execute_timed(
     error = out = None
     with DescendantsCpu() as cpu:
         try:
-            out, _ = execute_chapter(source, out_dir, parameters)
+            out = execute_chapter(source, out_dir, parameters)
         except Exception as exc:  # noqa: BLE001 - handed back to the run, which raises it
             error = error_text(exc)
     seconds = time.perf_counter() - t0
