@@ -37,7 +37,7 @@ from msa_lib import evaluate
 from msa_lib.config import CALIBRATIONS, AblationConfig, LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.evaluate import metrics, seed_mean_cis, spread_ratio
-from msa_lib.train.grid import run_grid
+from msa_lib.train.grid import run_grid, run_threads
 
 CORRELATION, ERROR_ONLY, MULTITASK = "correlation", "MSE+MAE", "multi-task"
 
@@ -159,8 +159,7 @@ def run_ablation(
     ``n_jobs``: every run has one thread, as :func:`~msa_lib.train.grid.run_grid` gives it."""
     t0 = time.perf_counter()
     variants = list(loss_variants(config).items())
-    if n_jobs > 1 or train_config.num_threads is None:  # what run_grid does with n_jobs > 1
-        train_config = dataclasses.replace(train_config, num_threads=1)
+    train_config = run_threads(train_config, n_jobs)  # as run_grid gives its runs with n_jobs
 
     def grid_of(loss_name: str, loss: LossConfig, n_classes: int):
         return run_grid(

@@ -58,6 +58,14 @@ def data_digest(splits: Mapping[str, FeatureSet], modalities: Sequence[str]) -> 
     return digest(*parts)
 
 
+def run_threads(train_config: TrainConfig, n_jobs: int) -> TrainConfig:
+    """The training settings of a grid's runs: one torch thread each when runs go side by side
+    (``n_jobs > 1``) or when the settings leave the count open; else as given."""
+    if n_jobs > 1 or train_config.num_threads is None:
+        return dataclasses.replace(train_config, num_threads=1)
+    return train_config
+
+
 def run_key(
     splits: Mapping[str, FeatureSet],
     modalities: Sequence[str],
@@ -202,8 +210,7 @@ def run_grid(
     for need in ("train", "valid"):
         if need not in splits:
             raise ValueError(f"run_grid needs a '{need}' split; got {list(splits)}")
-    if n_jobs > 1 or train_config.num_threads is None:
-        train_config = dataclasses.replace(train_config, num_threads=1)
+    train_config = run_threads(train_config, n_jobs)
     args = (model_config, train_config, loss_config)
     cache = ResultCache(cache_dir, "run")
     code = grid_code() if cache.enabled else ""
