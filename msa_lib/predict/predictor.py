@@ -178,11 +178,8 @@ class Predictor:
         """The bundle, and the extractors its parts take, each with its model loaded."""
         bundle = Bundle.load(path)
         if bundle.fusion is not None:
-            from msa_lib.extract.base import build
-
             for m in bundle.fusion.modalities:
-                ex = self._extractors[m] = build([m], bundle.settings)[0]
-                ex.prepare()
+                self.extractor(m, bundle.settings).prepare()
         return bundle
 
     def settle(self) -> None:
@@ -199,13 +196,15 @@ class Predictor:
         assert self._bundle is not None
         return self._bundle
 
-    def extractor(self, modality: str):
-        """The fusion model's extractor for ``modality``, with the settings in the manifest."""
+    def extractor(self, modality: str, settings: dict | None = None):
+        """The fusion model's extractor for ``modality``, with the settings in the manifest
+        (``settings``: those, given by a load that has not yet set :attr:`bundle`)."""
         if modality not in self._extractors:
             from msa_lib.extract.base import build
 
             # the settings were checked when the bundle loaded (msa_lib.predict.bundle.check_parts)
-            self._extractors[modality] = build([modality], self.bundle.settings)[0]
+            chosen = self.bundle.settings if settings is None else settings
+            self._extractors[modality] = build([modality], chosen)[0]
         return self._extractors[modality]
 
     def transcript(
