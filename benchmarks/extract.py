@@ -21,8 +21,7 @@ Targets: visual end-to-end per core >= 1.5x (the median of five interleaved repe
 beside it); ``--workers 2`` corpus throughput >= 2.6x the baseline's (one process); audio
 >= 1.0x; a cold one-clip ``msa extract`` (all four extractors, a fresh process) within 4 s wall,
 and within 2 s plus the models' load time; ``msa --help`` within 0.5 s; peak memory flat in clip
-length (longest /
-shortest <= 1.10). Every ratio goes to ``book/results/speed_ratios.csv`` (measure, ours, baseline,
+length (longest / shortest <= 1.10). Every ratio goes to ``book/results/speed_ratios.csv`` (measure, ours, baseline,
 baseline_name, ratio, target, met), the details (per segment, the machine as
 :func:`msa_lib.perf.machine.machine_info` describes it) to ``benchmarks/results/extract_speed.json``.
 Usage: ``python benchmarks/extract.py [--data-dir DIR] [--out CSV] [--skip-text]``.
