@@ -22,23 +22,45 @@ from msa_lib.models.fusion import FusionOutput
 CLASS_SCHEMES = (2, 3, 5, 7)  # class counts sentiment_classes knows
 
 
+def _along_last(x: torch.Tensor, how: str) -> torch.Tensor:
+    """``x.sum()`` or ``x.mean()`` of a 1-d ``x``, else the same along its last axis.
+
+    A 1-d tensor is reduced whole, by the very kernels a lone model's loss always used, so that
+    a lone run's losses and gradients stay what they were to the bit; a leading member axis
+    (:mod:`msa_lib.train.ensemble`) gives each member its own row's reduction.
+    """
+    return getattr(x, how)() if x.ndim == 1 else getattr(x, how)(-1)
+
+
 def pearson_r(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Pearson correlation of two 1-d tensors; 0 (with zero gradient) where it is undefined."""
-    if pred.shape != target.shape or pred.ndim != 1:
+    """Pearson correlation along the last axis; 0 (with zero gradient) where it is undefined."""
+    if pred.shape != target.shape or pred.ndim < 1:
         raise ValueError(
-            f"pearson_r needs two 1-d tensors of one shape, got {pred.shape}, {target.shape}"
+            f"pearson_r needs two tensors of one shape (at least 1-d), got {pred.shape}, "
+            f"{target.shape}"
         )
-    pc = pred - pred.mean()
-    tc = target - target.mean()
-    denom2 = (pc * pc).sum() * (tc * tc).sum()
+    pc = pred - _along_last(pred, "mean").unsqueeze(-1)
+    tc = target - _along_last(target, "mean").unsqueeze(-1)
+    denom2 = _along_last(pc * pc, "sum") * _along_last(tc * tc, "sum")
     # clamp before sqrt so that the branch torch.where discards never has an infinite gradient
-    r = (pc * tc).sum() / denom2.clamp_min(eps * eps).sqrt()
+    r = _along_last(pc * tc, "sum") / denom2.clamp_min(eps * eps).sqrt()
     return torch.where(denom2 > eps * eps, r, torch.zeros_like(r))
 
 
+def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error (along the last axis)."""
+    if pred.ndim == 1:
+        return F.mse_loss(pred, target)
+    return F.mse_loss(pred, target, reduction="none").mean(-1)
+
+
 def error_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``(MSE + MAE) / 2``: the error term of the correlation loss (§4.1) on its own."""
-    return (F.mse_loss(pred, target) + F.l1_loss(pred, target)) / 2
+    """``(MSE + MAE) / 2`` along the last axis: the correlation loss's error term (§4.1) alone."""
+    if pred.ndim == 1:
+        mae = F.l1_loss(pred, target)
+    else:
+        mae = F.l1_loss(pred, target, reduction="none").mean(-1)
+    return (mse(pred, target) + mae) / 2
 
 
 def correlation_loss(
@@ -74,10 +96,16 @@ def multitask_loss(
         raise ValueError(
             "the multi-task loss needs a model with a classification head (n_classes > 0)"
         )
-    classes = sentiment_classes(target, output.logits.shape[1])
-    return config.alpha_mse * F.mse_loss(output.score, target) + config.beta_ce * F.cross_entropy(
-        output.logits, classes
-    )
+    n_classes = output.logits.shape[-1]
+    classes = sentiment_classes(target, n_classes)
+    if target.ndim == 1:
+        ce = F.cross_entropy(output.logits, classes)
+    else:  # members' rows: each member's mean over its own batch
+        flat = F.cross_entropy(
+            output.logits.reshape(-1, n_classes), classes.reshape(-1), reduction="none"
+        )
+        ce = flat.view(classes.shape).mean(-1)
+    return config.alpha_mse * mse(output.score, target) + config.beta_ce * ce
 
 
 def compute_loss(
@@ -89,7 +117,7 @@ def compute_loss(
     if config.kind == "multitask":
         return multitask_loss(output, target, config)
     if config.kind == "mse":
-        return F.mse_loss(output.score, target)
+        return mse(output.score, target)
     if config.kind == "mse_mae":
         return error_loss(output.score, target)
     raise ValueError(f"unknown loss kind '{config.kind}' (known: {LOSS_KINDS})")
