@@ -238,11 +238,19 @@ def test_a_tone_clip_gets_a_missing_text_row_from_extract_asr(speech_clip, tmp_p
     assert missing == {"speech": False, "tone": True}
 
 
-REAL_TRANSCRIPTS = {  # Whisper base (int8, beam 5, temperature 0) on the data folder's clips
-    "0h-zjBukYpk_2": "Now, I'm not even going to sugarcoat this, this movie frustrated me to such "
-    "an extreme extent that I was loudly exclaiming why at the end of the film.",
-    "0h-zjBukYpk_24": "I mean, that was impressive.",
-    "Sqr0AcuoNnk_12": "And he is one of my favorite actors ever.",
+# Whisper base (int8, beam 5, temperature 0) on the data folder's clips: the accepted transcripts.
+# CTranslate2's int8 kernels round by the CPU's instruction set, and one contraction differs
+# between the machines measured (an Intel CPU wrote "he is", an AMD EPYC "he's").
+REAL_TRANSCRIPTS = {
+    "0h-zjBukYpk_2": (
+        "Now, I'm not even going to sugarcoat this, this movie frustrated me to such "
+        "an extreme extent that I was loudly exclaiming why at the end of the film.",
+    ),
+    "0h-zjBukYpk_24": ("I mean, that was impressive.",),
+    "Sqr0AcuoNnk_12": (
+        "And he is one of my favorite actors ever.",
+        "And he's one of my favorite actors ever.",
+    ),
 }
 
 
@@ -253,6 +261,6 @@ def test_the_real_clips_transcripts_are_unchanged_by_the_speech_filter(real_data
     assert {p.stem for p in clips} == set(REAL_TRANSCRIPTS)
     for clip in clips:
         with_filter = transcribe(clip)
-        assert with_filter.text == REAL_TRANSCRIPTS[clip.stem]
+        assert with_filter.text in REAL_TRANSCRIPTS[clip.stem]
         without = transcribe(clip, cfg=AsrConfig(vad_filter=False))
         assert with_filter.words == without.words  # the same words at the same times
