@@ -21,15 +21,15 @@ from msa_lib.models.fusion import FusionModel, FusionOutput
 
 
 class MemberRNG:
-    """Every member's dropout masks of one forward pass, drawn in one call per member.
+    """Every member's dropout masks of one forward pass, drawn up front in one call per member.
 
-    A lone model's ``nn.Dropout`` draws ``bernoulli_(1 - p)`` from torch's RNG: one 53-bit uniform
-    per element, in layer order, kept where it is below ``1 - p``. :meth:`start` draws a forward
-    pass's uniforms for all its layers at once (``[K, n]`` float64: the same stream, one uniform
-    per element in the same order) and turns them into every member's masks with one comparison;
-    :meth:`mask` hands the layers their slices in order. With ``generators`` (one per member, each
-    continuing a lone run's RNG state) the masks are exactly that run's; without, they come from
-    torch's global RNG.
+    :meth:`start` draws a pass's uniforms for all its dropout layers at once (``[K, n]`` float32,
+    one per element, in the order the layers use them) and turns them into every member's
+    ``{0, 1/keep}`` masks with one comparison and one product; :meth:`mask` hands the layers their
+    slices in order. With ``generators`` (one per member) member ``i``'s masks come from its own
+    generator alone, so what a member draws does not depend on the members beside it; without,
+    they come from torch's global RNG. These are not the masks a lone ``nn.Dropout`` draws (it
+    draws float64 uniforms one layer at a time): an ensemble reproduces itself, not separate runs.
     """
 
     def __init__(self, generators: list[torch.Generator] | None = None) -> None:
@@ -45,7 +45,7 @@ class MemberRNG:
         layout = tuple(layout)
         n = sum(size for size, _ in layout)
         if self._uniform is None or self._uniform.shape != (k, n):
-            self._uniform = torch.empty(k, n, dtype=torch.float64)  # reused: no page faults
+            self._uniform = torch.empty(k, n)  # reused: no page faults
         u = self._uniform
         if self.generators is None:
             u.uniform_()
@@ -56,10 +56,7 @@ class MemberRNG:
                 row.uniform_(generator=gen)
         if layout != self._layout:
             self._layout = layout
-            self._threshold = torch.cat(
-                [torch.full((size,), keep, dtype=torch.float64) for size, keep in layout]
-            )
-            # F.dropout scales kept elements by ``1 / keep`` computed in float32, as here
+            self._threshold = torch.cat([torch.full((size,), keep) for size, keep in layout])
             self._scale = torch.cat([torch.ones(size).div_(keep) for size, keep in layout])
         self._masks = (u < self._threshold).to(torch.float32).mul_(self._scale)
         self._next = self._offset = 0
@@ -126,28 +123,17 @@ def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) ->
 class StackedLinear(nn.Module):
     """K independent linear layers: ``[K, B, in] -> [K, B, out]`` (or a shared ``[B, in]`` input)."""
 
-    SMALL = 16
-
     def __init__(self, k: int, n_in: int, n_out: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(k, n_out, n_in))  # nn.Linear's [out, in] per member
         self.bias = nn.Parameter(torch.zeros(k, n_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """One batched GEMM; a 2-d input is shared by all members (one GEMM over all their weights).
-
-        A layer with at most ``SMALL`` inputs or outputs (the regressor, a classifier) runs as one
-        ``F.linear`` per member: torch computes such thin products differently batched and alone,
-        and these few small calls keep members bit-equal to lone models.
-        """
+        """One batched GEMM; a 2-d input is shared by all members (one GEMM over all their weights)."""
         k, n_out, n_in = self.weight.shape
         if x.ndim == 2:
             y = (x @ self.weight.reshape(k * n_out, n_in).T).view(len(x), k, n_out)
             return y.transpose(0, 1) + self.bias.unsqueeze(1)
-        if min(n_in, n_out) <= self.SMALL:
-            return torch.stack(
-                [nn.functional.linear(x[i], self.weight[i], self.bias[i]) for i in range(k)]
-            )
         return stacked_linear(x, self.weight, self.bias)
 
 

@@ -6,7 +6,7 @@
 - :mod:`~msa_lib.train.fusion`: the fusion model's :func:`fit`, :class:`TrainedModel` (with
   ``save``/``load``), :func:`predict`, scoring;
 - :mod:`~msa_lib.train.ensemble`: the seeds of one configuration trained together as one batched
-  ensemble, equal to separate runs (:func:`fit_seeds`);
+  ensemble, statistically equivalent to separate runs (:func:`fit_seeds`);
 - :mod:`~msa_lib.train.grid`: subsets x seeds, resumable (:func:`run_grid`);
 """
 

@@ -1,17 +1,19 @@
-"""The seeds of one configuration trained together, as one batched ensemble, equal to separate runs.
+"""The seeds of one configuration trained together, as one batched ensemble.
 
-:func:`fit_seeds` returns what ``[fit(..., seed=s) for s in seeds]`` returns, up to float rounding,
-at a fraction of the cost: the K members are one :class:`~msa_lib.models.FusionEnsemble` (stacked
-weights, batched matmuls), so each step is one forward, one backward and one optimizer call for
-all of them instead of K small ones. Every member keeps what a separate run has:
+:func:`fit_seeds` does what ``[fit(..., seed=s) for s in seeds]`` does at a fraction of the cost:
+the K members are one :class:`~msa_lib.models.FusionEnsemble` (stacked weights, batched
+matmuls), so each step is one forward, one backward, one loss call and one optimizer call for all
+of them instead of K small ones. Every member keeps what a separate run has, drawn from its own
+seed:
 
-- **initial weights**: member ``i`` is built by the same factory under ``seeded(seeds[i])``;
+- **initial weights**: member ``i`` is built by the same factory under ``seeded(seeds[i])``, so
+  its initial weights are those of the separate run;
 - **dropout masks**: drawn from a generator per member that continues torch's RNG state where that
-  member's construction left it, with the same call and shape as the lone model (so the masks are
-  the very masks a separate run draws);
+  member's construction left it; all of a pass's masks at once (float32 uniforms), so they are
+  not the masks a lone ``nn.Dropout`` draws;
 - **data order**: its own shuffling generator, seeded like the separate run's, so member ``i`` sees
   the batches of run ``i`` in the same order; its loss is computed on its own batch (the
-  correlation loss is a per-batch quantity, so it is per member);
+  correlation loss is a per-batch quantity), every member's in one call over a member axis;
 - **optimizer**: Adam is per element, so one fused Adam over stacked parameters is K Adams; weight
   decay is per element too and there is no gradient clipping, so nothing couples members. The
   learning rate is per member (:class:`MemberAdam`), lowered on a plateau of that member's
@@ -19,12 +21,13 @@ all of them instead of K small ones. Every member keeps what a separate run has:
 - **selection**: per-member validation r, early stopping and best state. A member that stops is
   removed from the ensemble; training ends when every member has stopped.
 
-Training is bit-equal to separate runs where torch computes a batched product as it computes K
-single ones (this build: every layer but the thinnest, which run member by member; see
-:class:`~msa_lib.models.StackedLinear`); the tests allow 1e-5. The logged validation numbers
-differ from a lone model's by float rounding (about 1e-8 here): the members' validation forward
-shares its input (one GEMM over all their first-layer weights), where a lone model uses torch's
-fused attention kernel in evaluation mode.
+What this promises is reproducibility, not bit-equality with separate runs: the same seeds and
+settings on the same machine give the same ensemble to the bit, and a member depends on its own
+seed only (trained beside other seeds or alone, it is the same run up to float rounding). Its
+dropout masks and its loss's reductions are not those of a separate run, so a member is another
+draw of the same training, statistically equivalent to a separate run: the tests hold seed-mean
+test metrics of the two ways within a bootstrap interval of each other, and without dropout the
+two ways give the same runs up to float rounding.
 """
 
 from __future__ import annotations
@@ -62,13 +65,8 @@ class MemberAdam:
 
     The update is torch's fused Adam kernel (what ``torch.optim.Adam(fused=True)``, and so
     :func:`msa_lib.train.loop.adam`, runs): one call for all members while their learning rates
-    agree, one call per learning rate on its members' slices once they differ. The kernel runs 16 elements at a
-    time and the rest one by one, which rounds differently: a parameter whose per-member size is
-    not a multiple of ``VECTOR`` (a 1-element bias) is passed member by member, so that every
-    member's elements take the path they take in a lone model's Adam.
+    agree, one call per learning rate on its members' slices once they differ.
     """
-
-    VECTOR = 16
 
     def __init__(self, params: Sequence[torch.Tensor], config: TrainConfig, k: int) -> None:
         self.weight_decay = config.weight_decay
@@ -77,12 +75,10 @@ class MemberAdam:
         self._bind(list(params), None, None)
 
     def _bind(self, params: list, exp_avg: list | None, exp_avg_sq: list | None) -> None:
-        """Hold ``params`` and their moments, and the split of them that one call takes."""
+        """Hold ``params`` and their moments, and each member's slices of them."""
         self.params = params
         self.exp_avg = exp_avg or [torch.zeros_like(p) for p in params]
         self.exp_avg_sq = exp_avg_sq or [torch.zeros_like(p) for p in params]
-        self._whole = [i for i, p in enumerate(params) if p[0].numel() % self.VECTOR == 0]
-        self._split = [i for i, p in enumerate(params) if p[0].numel() % self.VECTOR != 0]
         with torch.no_grad():  # each member's slices, for the calls of one member (or a few)
             self._per_member = [
                 tuple([t[i] for t in ts] for ts in (self.params, self.exp_avg, self.exp_avg_sq))
@@ -93,15 +89,6 @@ class MemberAdam:
         """Drop every gradient (``set_to_none``)."""
         for p in self.params:
             p.grad = None
-
-    def _tensors(self, grads: list) -> tuple[list, list, list, list]:
-        """Parameter, gradient and moment tensors of one call for all members."""
-        quads = (self.params, grads, self.exp_avg, self.exp_avg_sq)
-        out = tuple([ts[i] for i in self._whole] for ts in quads)
-        for i in self._split:  # member by member
-            for dest, ts in zip(out, quads, strict=True):
-                dest.extend(ts[i].unbind(0))
-        return out  # type: ignore[return-value]
 
     def _members(self, grads: list, members: list[int]) -> tuple[list, list, list, list]:
         """The same for some members: their slices of every tensor, in one list per kind."""
@@ -145,7 +132,7 @@ class MemberAdam:
         for i, lr in enumerate(self.lrs):
             groups.setdefault(lr, []).append(i)
         if len(groups) == 1:
-            self._adam(self._tensors(grads), self.lrs[0])
+            self._adam((self.params, grads, self.exp_avg, self.exp_avg_sq), self.lrs[0])
         else:  # one call per learning rate, on the slices of the members that have it
             for lr, members in groups.items():
                 self._adam(self._members(grads, members), lr)
@@ -334,28 +321,6 @@ def _result(member: _Member, model: FusionModel) -> LoopResult:
     )
 
 
-def member_losses(loss_config: LossConfig) -> Callable[[FusionOutput, torch.Tensor], torch.Tensor]:
-    """Each member's loss on its own batch, ``[K]``: ``compute_loss`` on each member's rows.
-
-    A loop, not ``torch.func.vmap``: on ``[K, B]`` torch's batched reductions and vectorised
-    kernels round some members' losses and gradients differently from the same loss on one
-    member's ``[B]``; the loop keeps every member's bit-equal to a lone run's.
-    """
-
-    def losses(out: FusionOutput, target: torch.Tensor) -> torch.Tensor:
-        per = [
-            compute_loss(
-                FusionOutput(out.score[i], None if out.logits is None else out.logits[i]),
-                target[i],
-                loss_config,
-            )
-            for i in range(len(target))
-        ]
-        return torch.stack(per)
-
-    return losses
-
-
 @torch.no_grad()
 def ensemble_outputs(
     ens: FusionEnsemble, x: dict[str, torch.Tensor], chunk: int = 8192
@@ -381,8 +346,9 @@ def fit_seeds(
 ) -> list[tuple[TrainedModel, pd.DataFrame]]:
     """:func:`~msa_lib.train.fit` for each seed (``train_config.seed`` replaced), trained together.
 
-    Equal, up to float rounding, to ``[fit(..., replace(train_config, seed=s), ...) for s in
-    seeds]``: same checks, same scaler, same models, histories and selected epochs.
+    The same checks, scaler, model and recipe as ``[fit(..., replace(train_config, seed=s), ...)
+    for s in seeds]``, each seed's initial weights and data order; its own dropout masks (see the
+    module's docstring). Reproducible to the bit with itself.
     """
     prep = prepare(model_config, train_config, train_fs, valid_fs, loss_config, modalities)
     mods = prep.modalities
@@ -390,15 +356,14 @@ def fit_seeds(
     x_va = {m: torch.from_numpy(v) for m, v in prep.scaler.transform(prep.valid_fs).items()}
     y_tr = torch.from_numpy(prep.train_fs.label.astype(np.float32))
     y_va = torch.from_numpy(prep.valid_fs.label.astype(np.float32))
-    losses = member_losses(loss_config)
 
     def batch_loss(ens: FusionEnsemble, batch: Batch) -> torch.Tensor:
-        *xb, yb = batch
-        return losses(ens(dict(zip(mods, xb, strict=True))), yb)
+        *xb, yb = batch  # every member's loss on its own rows, in one call
+        return compute_loss(ens(dict(zip(mods, xb, strict=True))), yb, loss_config)
 
     def validate(ens: FusionEnsemble) -> list[tuple[float, dict[str, float]]]:
         out = ensemble_outputs(ens, x_va)
-        valid_losses = losses(out, y_va.expand(len(out.score), -1))
+        valid_losses = compute_loss(out, y_va.expand(len(out.score), -1), loss_config)
         y = y_va.numpy()
         return [
             validation_scores(y, out.score[i].numpy(), loss) for i, loss in enumerate(valid_losses)

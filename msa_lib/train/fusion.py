@@ -309,8 +309,8 @@ def fit(
 ) -> tuple[TrainedModel, pd.DataFrame]:
     """Train on ``train_fs``, select on ``valid_fs``; returns the best model and per-epoch history.
 
-    For several seeds of one configuration, :func:`msa_lib.train.ensemble.fit_seeds` returns the
-    same runs, trained together.
+    For several seeds of one configuration, :func:`msa_lib.train.ensemble.fit_seeds` trains them
+    together, several times faster: statistically equivalent runs, not the same ones.
     """
     prep = prepare(model_config, train_config, train_fs, valid_fs, loss_config, modalities)
     result = _train(

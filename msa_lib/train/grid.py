@@ -72,14 +72,18 @@ def run_key(
     seed: int,
     configs: Sequence[object],
     code: str | None = None,
+    way: str = "separate",
 ) -> str:
-    """A hash of everything a run depends on: data, modalities, seed, configs and the code."""
+    """A hash of everything a run depends on: data, modalities, seed, configs, the code and the
+    way it trains (``"separate"``: a lone :func:`fit`; ``"ensemble"``: a member of
+    :func:`fit_seeds`, whose dropout masks a lone run does not draw)."""
     return cache_key(
         code if code is not None else grid_code(),
         list(modalities),
         int(seed),
         list(configs),
         data_digest(splits, modalities),
+        way,
     )
 
 
@@ -93,8 +97,13 @@ def _seed_runs(
     loss_config: LossConfig,
     cache: ResultCache,
     keys: Sequence[str],
+    ensemble: bool,
 ) -> list[dict[str, pd.DataFrame]]:
-    """Seeds of one subset: cached runs read back, one other trained alone, more as an ensemble."""
+    """Seeds of one subset: cached runs read back, the others trained as one ensemble (or alone).
+
+    An ensemble member depends on its own seed only, so seeds left over by an interrupted grid
+    train together as a smaller ensemble and give the runs a whole one gives (up to rounding).
+    """
     parts: dict[int, dict[str, pd.DataFrame]] = {}
     todo = []
     for seed, key in zip(seeds, keys, strict=True):
@@ -103,9 +112,9 @@ def _seed_runs(
         else:
             todo.append((seed, key))
     args, to_train = (model_config, train_config, loss_config), [s for s, _ in todo]
-    if len(to_train) > 1:
+    if ensemble and to_train:
         trained = _train_and_score_seeds(splits, subset, modalities, to_train, *args)
-    else:  # one seed (or none) trains as a separate run
+    else:
         trained = [_train_and_score(splits, subset, modalities, s, *args) for s in to_train]
     for (seed, key), result in zip(todo, trained, strict=True):
         parts[seed] = cache.store(key, result)
@@ -198,8 +207,9 @@ def run_grid(
     """Train every (subset, seed) on ``splits['train']``, select on 'valid', score every split.
 
     With ``ensemble`` (the default) the seeds of one subset train together as one batched
-    ensemble (:func:`~msa_lib.train.ensemble.fit_seeds`), equal to separate runs up to float
-    rounding and several times cheaper; ``ensemble=False`` trains each seed on its own.
+    ensemble (:func:`~msa_lib.train.ensemble.fit_seeds`): several times cheaper than separate
+    runs and statistically equivalent to them (its members draw their own dropout masks);
+    ``ensemble=False`` trains each seed on its own (:func:`fit`). The two ways are cached apart.
     With ``n_jobs > 1`` jobs (a subset's ensemble, or one run) go to that many worker processes
     (joblib), one torch thread each: this model's small matrices gain little from threads, much
     from running side by side. Results do not depend on ``n_jobs`` (each run seeds itself; one
@@ -215,13 +225,15 @@ def run_grid(
     cache = ResultCache(cache_dir, "run")
     code = grid_code() if cache.enabled else ""
 
+    way = "ensemble" if ensemble else "separate"
+
     def key_of(m: Sequence[str], seed: int) -> str:
-        return run_key(splits, m, seed, args, code) if cache.enabled else ""
+        return run_key(splits, m, seed, args, code, way) if cache.enabled else ""
 
     # a job: a subset's seeds trained together (``ensemble``), else one seed of it
-    groups = [list(seeds)] if ensemble and len(seeds) > 1 else [[seed] for seed in seeds]
+    groups = [list(seeds)] if ensemble else [[seed] for seed in seeds]
     jobs = [
-        (splits, s, tuple(m), g, *args, cache, [key_of(m, seed) for seed in g])
+        (splits, s, tuple(m), g, *args, cache, [key_of(m, seed) for seed in g], ensemble)
         for s, m in subsets.items()
         for g in groups
     ]

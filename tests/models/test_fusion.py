@@ -92,18 +92,16 @@ def lone_and_stacked(dims, config, seeds):
 
 @pytest.mark.parametrize("n_classes", [0, 3])
 def test_ensemble_is_its_members_side_by_side(n_classes):
-    dims, config = {"text": 30, "visual": 20, "audio": 74}, ModelConfig(n_classes=n_classes)
+    dims = {"text": 30, "visual": 20, "audio": 74}
+    config = ModelConfig(n_classes=n_classes, encoder_dropout=0.0, attention_dropout=0.0)
     members, ens = lone_and_stacked(dims, config, [0, 1, 2])
     assert sorted(ens.state_dict()) == sorted(members[0].state_dict())
     g = torch.Generator().manual_seed(1)
     xs = {m: torch.randn(3, 16, d, generator=g) for m, d in dims.items()}
     out = ens.train()(xs)
     assert out.score.shape == (3, 16)
-    for i, (seed, model) in enumerate(zip([0, 1, 2], members, strict=True)):
-        with torch.random.fork_rng(devices=[]):  # a lone model, its RNG where its build left it
-            torch.manual_seed(seed)
-            FusionModel(dims, config)
-            alone = model.train()({m: x[i] for m, x in xs.items()})
+    for i, model in enumerate(members):  # in training mode, without dropout: the lone models
+        alone = model.train()({m: x[i] for m, x in xs.items()})
         torch.testing.assert_close(out.score[i], alone.score, atol=1e-6, rtol=0)
         if n_classes:
             assert out.logits.shape == (3, 16, n_classes)
@@ -118,9 +116,27 @@ def test_ensemble_is_its_members_side_by_side(n_classes):
         torch.testing.assert_close(scores[i], model.eval()(shared).score, atol=1e-5, rtol=0)
         back = ens.member(i)
         assert isinstance(back, FusionModel) and not back.training
-        assert torch.equal(back(shared).score, model(shared).score)
+        member = ens.member_state(i)
+        assert all(torch.equal(t, member[name]) for name, t in back.state_dict().items())
+        torch.testing.assert_close(back(shared).score, scores[i], atol=1e-5, rtol=0)
     picked = ens.select([2, 0])
     assert picked.k == 2 and torch.equal(picked(shared).score, scores[[2, 0]])
+
+
+def test_a_members_dropout_does_not_depend_on_the_members_beside_it():
+    dims = {"text": 30, "audio": 74}
+    _, three = lone_and_stacked(dims, ModelConfig(), [0, 1, 2])
+    _, one = lone_and_stacked(dims, ModelConfig(), [1])
+    g = torch.Generator().manual_seed(1)
+    xs = {m: torch.randn(3, 16, d, generator=g) for m, d in dims.items()}
+    for _ in range(2):  # the second pass continues each member's stream
+        out = three.train()(xs).score
+        alone = one.train()({m: x[1:2] for m, x in xs.items()}).score
+        torch.testing.assert_close(out[1:2], alone, atol=1e-6, rtol=0)
+    _, dropless = lone_and_stacked(
+        dims, ModelConfig(encoder_dropout=0.0, attention_dropout=0.0), [1]
+    )
+    assert not torch.allclose(alone, dropless.train()({m: x[1:2] for m, x in xs.items()}).score)
 
 
 def test_ensemble_without_dropout_draws_nothing():

@@ -1,4 +1,5 @@
-"""The seeds of one configuration trained together equal the separate runs, member by member."""
+"""The seeds of one configuration trained together: reproducible, each member its own seed's run,
+and statistically equivalent to separate runs."""
 
 import dataclasses
 
@@ -6,22 +7,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
+from msa_lib.data.splits import fold_splits
+from msa_lib.evaluate import two_level_ci
 from msa_lib.models.ensemble import MemberRNG
-from msa_lib.train import fit, fit_seeds, predict
+from msa_lib.train import SUBSETS, fit, fit_seeds, predict, run_grid
 from msa_lib.train.ensemble import MemberAdam, Plateau
-from tests.train.problem import FAST
+from tests.train.problem import FAST, make_problem
 
 SEEDS = [0, 1, 2]
 HISTORY = ["epoch", "lr", "train_loss", "valid_loss", "valid_mae", "valid_r", "best"]
-# Tolerances. Training is bit-equal on the machines this was written on, but batched and single
-# GEMMs, and the fused Adam kernel's vector and scalar paths, may round differently elsewhere.
-# The validation forward shares its input across members (one GEMM): logged validation numbers
-# differ from a lone model's by float rounding (about 1e-7 here).
-WEIGHT_ATOL = 1e-5
-LOGGED_ATOL = 1e-5
+NO_DROPOUT = ModelConfig(encoder_dropout=0.0, attention_dropout=0.0)
+# Without dropout the ensemble and separate runs differ only by float rounding (batched and single
+# GEMMs and reductions), which training grows: Adam turns a gradient computed as 0 one way and as
+# 1e-10 the other into a full step either way.
+ROUNDING = 2e-3
 
 
 def noisy(problem, seed=5):
@@ -33,28 +34,29 @@ def noisy(problem, seed=5):
     )
 
 
-def assert_runs_equal(together, separate, test_fs):
+def assert_runs_close(together, separate, test_fs, atol):
     for (tm, hist), (tm1, hist1) in zip(together, separate, strict=True):
         assert tm.best_epoch == tm1.best_epoch and tm.train_config == tm1.train_config
         pd.testing.assert_frame_equal(
-            hist[HISTORY], hist1[HISTORY], check_exact=False, atol=LOGGED_ATOL, rtol=0
+            hist[HISTORY], hist1[HISTORY], check_exact=False, atol=atol, rtol=1e-3
         )
-        assert tm.best_valid_r == pytest.approx(tm1.best_valid_r, abs=LOGGED_ATOL)
+        assert tm.best_valid_r == pytest.approx(tm1.best_valid_r, abs=atol)
         s1 = tm1.model.state_dict()
         for name, t in tm.model.state_dict().items():
-            torch.testing.assert_close(t, s1[name], atol=WEIGHT_ATOL, rtol=0, msg=name)
-        np.testing.assert_allclose(predict(tm, test_fs), predict(tm1, test_fs), atol=WEIGHT_ATOL)
+            torch.testing.assert_close(t, s1[name], atol=atol, rtol=0, msg=name)
+        np.testing.assert_allclose(predict(tm, test_fs), predict(tm1, test_fs), atol=atol)
 
 
 @pytest.mark.parametrize(
     "model_config, loss_config",
     [
-        (ModelConfig(), LossConfig()),  # the correlation loss: r of each member's own batch
-        (ModelConfig(n_classes=3), LossConfig(kind="multitask")),
+        (NO_DROPOUT, LossConfig()),  # the correlation loss: r of each member's own batch
+        (dataclasses.replace(NO_DROPOUT, n_classes=3), LossConfig(kind="multitask")),
     ],
     ids=["correlation", "multitask"],
 )
-def test_seeds_together_equal_separate_runs(problem, model_config, loss_config):
+def test_without_dropout_seeds_together_follow_separate_runs(problem, model_config, loss_config):
+    """Weights, data order, losses, Adam, plateaus and early stopping are a separate run's."""
     train, valid = noisy(problem)
     cfg = TrainConfig(max_epochs=14, patience=3, plateau_patience=1, num_threads=1)
     together = fit_seeds(model_config, cfg, train, valid, SEEDS, loss_config, progress=False)
@@ -73,31 +75,65 @@ def test_seeds_together_equal_separate_runs(problem, model_config, loss_config):
     lengths = [len(h) for _, h in separate]
     assert len(set(lengths)) > 1 and max(lengths) < cfg.max_epochs, lengths
     assert min(h["lr"].min() for _, h in separate) < cfg.lr
-    assert_runs_equal(together, separate, problem["test"])
+    assert_runs_close(together, separate, problem["test"], ROUNDING)
     # and the members differ from one another (each its own seed)
     assert not np.allclose(
         predict(together[0][0], problem["test"]), predict(together[1][0], problem["test"])
     )
 
 
-def test_learning_problem_equal_and_one_member(problem):
+def test_ensemble_reproduces_itself_and_a_member_is_its_seeds_run(problem):
     cfg = dataclasses.replace(FAST, max_epochs=6)
-    together = fit_seeds(
-        ModelConfig(), cfg, problem["train"], problem["valid"], [3, 1], progress=False
-    )
-    separate = [
-        fit(
-            ModelConfig(),
-            dataclasses.replace(cfg, seed=s),
-            problem["train"],
-            problem["valid"],
-            progress=False,
+    args = (ModelConfig(), cfg, problem["train"], problem["valid"])
+    first = fit_seeds(*args, [3, 1], progress=False)
+    again = fit_seeds(*args, [3, 1], progress=False)
+    for (a, ha), (b, hb) in zip(first, again, strict=True):
+        pd.testing.assert_frame_equal(ha.drop(columns="seconds"), hb.drop(columns="seconds"))
+        for name, t in a.model.state_dict().items():
+            assert torch.equal(t, b.model.state_dict()[name]), name
+    # seed 1 trained alone is seed 1 trained beside seed 3 (up to float rounding)
+    one = fit_seeds(*args, [1], progress=False)
+    assert_runs_close(one, first[1:], problem["test"], ROUNDING)
+    # with dropout the ensemble is not the separate run: another draw of the same training
+    lone = fit(ModelConfig(), dataclasses.replace(cfg, seed=1), *args[2:], progress=False)
+    assert not np.allclose(predict(one[0][0], problem["test"]), predict(lone[0], problem["test"]))
+
+
+def test_ensemble_is_statistically_equivalent_to_separate_runs():
+    """Seed-mean test r of Table 1's one-modality rows and its full row: the two ways within a
+    bootstrap interval of each other (all seven rows on real data: ``benchmarks/train.py --table1``).
+
+    The interval resamples seeds and test segments (:func:`two_level_ci`), at a confidence
+    corrected for the rows compared (Bonferroni), so that it fails for a difference, not by chance.
+    The problem is larger than the other tests' (600 training segments): on 180, with the paper's
+    dropout of 0.7 and 0.8, two valid dropout streams of the same runs gave seed means of test r
+    as far apart as 0.26 and 0.47 over ten seeds, whichever way trained them.
+    """
+    problem = fold_splits(make_problem(n=1000))
+    cfg = dataclasses.replace(FAST, max_epochs=6, patience=3)
+    seeds = [0, 1, 2, 3, 4]
+    rows = {s: SUBSETS[s] for s in ("A", "V", "T", "T+V+A")}
+    ways = {
+        way: run_grid(
+            problem, rows, seeds, train_config=cfg, progress=False, ensemble=way == "ensemble"
+        ).predictions.query("split == 'test'")
+        for way in ("ensemble", "separate")
+    }
+    for subset in rows:
+        preds = {
+            way: [p[(p.subset == subset) & (p.seed == s)].sort_values("segment_id") for s in seeds]
+            for way, p in ways.items()
+        }
+        y = preds["ensemble"][0]["label"].to_numpy()
+        diff, lo, hi = two_level_ci(
+            y,
+            [p["pred"].to_numpy() for p in preds["ensemble"]],
+            "r",
+            minus=[p["pred"].to_numpy() for p in preds["separate"]],
+            confidence=1 - 0.05 / len(rows),
         )
-        for s in (3, 1)
-    ]
-    assert_runs_equal(together, separate, problem["test"])
-    one = fit_seeds(ModelConfig(), cfg, problem["train"], problem["valid"], [1], progress=False)
-    assert_runs_equal(one, separate[1:], problem["test"])
+        assert lo <= 0 <= hi, (subset, diff, lo, hi)
+        assert abs(diff) > 0  # not the same runs: the test compares two ways
 
 
 def test_fit_seeds_checks_inputs_and_leaves_rng_and_threads_alone(problem):
@@ -116,21 +152,25 @@ def test_fit_seeds_checks_inputs_and_leaves_rng_and_threads_alone(problem):
 
 
 @pytest.mark.parametrize("shape, p", [((32, 192), 0.7), ((7, 4, 3, 3), 0.8), ((2, 5), 0.1)])
-def test_member_masks_are_the_masks_of_lone_dropout(shape, p):
-    x = torch.randn(shape)
-    expected = []
-    for seed in (4, 9):
-        torch.manual_seed(seed)
-        first = F.dropout(x, p, training=True)
-        expected.append((first, F.dropout(x, 0.5, training=True)))  # the next layer continues
-    rng = MemberRNG([torch.Generator().manual_seed(s) for s in (4, 9)])
+def test_member_masks_are_dropout_masks_drawn_by_each_members_generator(shape, p):
     width = int(np.prod(shape))
-    rng.start(2, [(width, 1 - p), (width, 0.5)])  # two layers' worth in one draw
-    first = x * rng.mask((2, *shape), 1 - p)
-    second = x * rng.mask((2, *shape), 0.5)
+    layout = [(width, 1 - p), (width, 0.5)]  # two layers' worth in one draw
+    rng = MemberRNG([torch.Generator().manual_seed(s) for s in (4, 9)])
+    rng.start(2, layout)
+    first, second = rng.mask((2, *shape), 1 - p), rng.mask((2, *shape), 0.5)
     rng.finish()
-    torch.testing.assert_close(first, torch.stack([e[0] for e in expected]), atol=0, rtol=0)
-    torch.testing.assert_close(second, torch.stack([e[1] for e in expected]), atol=0, rtol=0)
+    for mask, keep in ((first, 1 - p), (second, 0.5)):
+        assert set(mask.unique().tolist()) <= {0.0, float(torch.tensor(1.0) / keep)}
+    big = MemberRNG([torch.Generator().manual_seed(0)])
+    big.start(1, [(200_000, 1 - p)])
+    kept = (big.mask((1, 200_000), 1 - p) > 0).float().mean().item()
+    assert kept == pytest.approx(1 - p, abs=0.005)
+    # a member's masks come from its own generator alone: member 9 drawn without member 4
+    alone = MemberRNG([torch.Generator().manual_seed(9)])
+    alone.start(1, layout)
+    assert torch.equal(alone.mask((1, *shape), 1 - p)[0], first[1])
+    assert torch.equal(alone.mask((1, *shape), 0.5)[0], second[1])
+    assert not torch.equal(first[0], first[1])
     with pytest.raises(RuntimeError, match="more masks asked"):
         rng.mask((2, *shape), 1 - p)
 

@@ -37,6 +37,7 @@ def test_grid_resumes_from_its_cache(problem, tmp_path, monkeypatch):
         raise AssertionError("a cached run was trained again")
 
     monkeypatch.setattr(grid_mod, "_train_and_score", no_training)
+    monkeypatch.setattr(grid_mod, "_train_and_score_seeds", no_training)
     again = run_grid(problem, subsets, [0], train_config=cfg, progress=False, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(first.runs, again.runs)
     # a different seed is a different run: it trains (here: fails loudly)
@@ -48,21 +49,27 @@ def test_grid_resumes_from_its_cache(problem, tmp_path, monkeypatch):
         run_grid(problem, subsets, [0], train_config=cfg, progress=False, cache_dir=tmp_path)
 
 
-def test_grid_trains_seeds_together_as_separate_runs_would(problem):
+def test_grid_ensemble_and_separate_runs_agree_without_dropout(problem):
+    """The ways differ by their dropout masks only: without dropout, the same runs up to rounding.
+
+    Rounding grows in training: Adam turns a gradient that one way computes as 0 and the other
+    as 1e-10 into a step of the learning rate either way, hence tolerances of 1e-2.
+    """
     subsets = {"T": ("text",), "T+V+A": ("text", "visual", "audio")}
     cfg = dataclasses.replace(FAST, max_epochs=3)
-    together = run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False)
-    alone = run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False, ensemble=False)
+    model = ModelConfig(encoder_dropout=0.0, attention_dropout=0.0)
+    together = run_grid(problem, subsets, [0, 1, 2], model, cfg, progress=False)
+    alone = run_grid(problem, subsets, [0, 1, 2], model, cfg, progress=False, ensemble=False)
     cols = ["model", "subset", "seed", "split", "n", "best_epoch", "epochs"]
     pd.testing.assert_frame_equal(together.runs[cols], alone.runs[cols])
     scores = ["loss", "mae", "r", "acc2_has0", "acc7"]
-    np.testing.assert_allclose(together.runs[scores], alone.runs[scores], atol=1e-5)
+    np.testing.assert_allclose(together.runs[scores], alone.runs[scores], atol=1e-2)
     keys = ["model", "subset", "seed", "split", "segment_id", "label"]
     pd.testing.assert_frame_equal(together.predictions[keys], alone.predictions[keys])
-    np.testing.assert_allclose(together.predictions["pred"], alone.predictions["pred"], atol=1e-5)
+    np.testing.assert_allclose(together.predictions["pred"], alone.predictions["pred"], atol=1e-2)
     hist = ["subset", "seed", "epoch", "lr", "train_loss", "valid_loss", "valid_r", "best"]
     pd.testing.assert_frame_equal(
-        together.histories[hist], alone.histories[hist], check_exact=False, atol=1e-5, rtol=0
+        together.histories[hist], alone.histories[hist], check_exact=False, atol=1e-2, rtol=0
     )
 
 
@@ -79,20 +86,33 @@ def test_grid_ensemble_resumes_from_per_seed_caches(problem, tmp_path, monkeypat
     monkeypatch.setattr(grid_mod, "_train_and_score", no_training)
     again = run_grid(problem, subsets, [0, 1], train_config=cfg, progress=False, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(first.runs, again.runs)
-    # the cache is shared with separate runs: the same seeds without the ensemble train nothing
-    alone = run_grid(
-        problem,
-        subsets,
-        [1, 0],
-        train_config=cfg,
-        progress=False,
-        cache_dir=tmp_path,
-        ensemble=False,
-    )
-    pd.testing.assert_frame_equal(first.runs, alone.runs)
-    # a new seed beside cached ones trains alone (one missing run), here: fails loudly
+    # separate runs are other runs (their own dropout masks): cached apart, so they train
+    with pytest.raises(AssertionError, match="trained again"):
+        run_grid(
+            problem,
+            subsets,
+            [0],
+            train_config=cfg,
+            progress=False,
+            cache_dir=tmp_path,
+            ensemble=False,
+        )
+    # a new seed beside cached ones trains as an ensemble of one, here: fails loudly
     with pytest.raises(AssertionError, match="trained again"):
         run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False, cache_dir=tmp_path)
+
+
+def test_a_resumed_ensemble_grid_gives_the_runs_of_an_uninterrupted_one(problem, tmp_path):
+    subsets = {"A": ("audio",)}
+    cfg = dataclasses.replace(FAST, max_epochs=3)
+    whole = run_grid(problem, subsets, [0, 1, 2], train_config=cfg, progress=False)
+    run_grid(problem, subsets, [1], train_config=cfg, progress=False, cache_dir=tmp_path)
+    resumed = run_grid(
+        problem, subsets, [0, 1, 2], train_config=cfg, progress=False, cache_dir=tmp_path
+    )
+    scores = ["loss", "mae", "r"]  # up to rounding: batched kernels round by the members' count
+    np.testing.assert_allclose(resumed.runs[scores], whole.runs[scores], atol=2e-3)
+    pd.testing.assert_frame_equal(resumed.runs[["seed", "split"]], whole.runs[["seed", "split"]])
 
 
 def test_run_key_follows_data_settings_seed_and_code(problem):
@@ -103,6 +123,7 @@ def test_run_key_follows_data_settings_seed_and_code(problem):
     assert key != run_key(problem, ["text", "audio"], 0, args, "code")
     assert key != run_key(problem, ["text"], 0, (ModelConfig(hidden=64), FAST), "code")
     assert key != run_key(problem, ["text"], 0, args, "other code")
+    assert key != run_key(problem, ["text"], 0, args, "code", "ensemble")
     moved = dict(problem)
     label = problem["valid"].label.copy()
     label[0] += 0.5
