@@ -362,9 +362,9 @@ if speed is not None:
 # and turns them into every member's masks with one comparison, and every member's loss is one
 # call over the member axis. These are not the masks and reductions a separate run draws and
 # computes, so a member is not the separate run but another draw of the same training:
-# reproducible to the bit with itself (same seeds, settings and machine), the same whether a seed
-# trains beside others or alone (up to rounding, so an interrupted grid resumes with the runs
-# an uninterrupted one gives), and statistically equivalent to separate runs. The tests hold the
+# reproducible to the bit with itself (same seeds, settings and machine), drawn from its own seed
+# whether it trains beside others or alone (the two part by float rounding only, which a long
+# training can grow), and statistically equivalent to separate runs. The tests hold the
 # seed-mean test r of the two ways within a two-level bootstrap interval of each other, and
 # without dropout the two ways give the same runs up to rounding; the same check on chapter 5's
 # own Table-1 grids, when the benchmark ran it, is reported below the table. `run_grid(...,

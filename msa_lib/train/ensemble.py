@@ -22,8 +22,10 @@ seed:
   removed from the ensemble; training ends when every member has stopped.
 
 What this promises is reproducibility, not bit-equality with separate runs: the same seeds and
-settings on the same machine give the same ensemble to the bit, and a member depends on its own
-seed only (trained beside other seeds or alone, it is the same run up to float rounding). Its
+settings on the same machine give the same ensemble to the bit, and a member draws from its own
+seed only: trained beside other seeds or alone, it starts as the same run, and the two part only
+by float rounding (batched kernels round by the members' count), which a long training can grow
+into another draw. Its
 dropout masks and its loss's reductions are not those of a separate run, so a member is another
 draw of the same training, statistically equivalent to a separate run: the tests hold seed-mean
 test metrics of the two ways within a bootstrap interval of each other, and without dropout the

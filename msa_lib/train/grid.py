@@ -101,8 +101,9 @@ def _seed_runs(
 ) -> list[dict[str, pd.DataFrame]]:
     """Seeds of one subset: cached runs read back, the others trained as one ensemble (or alone).
 
-    An ensemble member depends on its own seed only, so seeds left over by an interrupted grid
-    train together as a smaller ensemble and give the runs a whole one gives (up to rounding).
+    An ensemble member draws from its own seed only, so seeds left over by an interrupted grid
+    train together as a smaller ensemble: the runs of a whole one up to float rounding, which a
+    long training can grow into another draw of the same runs.
     """
     parts: dict[int, dict[str, pd.DataFrame]] = {}
     todo = []
