@@ -95,27 +95,15 @@ def table1_seconds(n_jobs: int) -> dict:
 
 def equivalence(ensemble: list, separate: list, sources: list[str]) -> list[dict]:
     """Per source and Table-1 row: seed-mean test r of the ensemble less that of separate runs,
-    with a two-level bootstrap interval (seeds and segments, :func:`msa_lib.evaluate.two_level_ci`)
-    at a confidence corrected for the rows compared (Bonferroni)."""
-    from msa_lib.evaluate import two_level_ci
+    with a two-level bootstrap interval (:func:`msa_lib.train.grid.r_difference`) at a confidence
+    corrected for the rows compared (Bonferroni)."""
+    from msa_lib.train.grid import r_difference
 
     rows = []
     n_rows = sum(g.runs["subset"].nunique() for g in ensemble)
     for source, ens, sep in zip(sources, ensemble, separate, strict=True):
         for subset in ens.runs["subset"].unique():
-            preds = []
-            for grid in (ens, sep):
-                p = grid.predictions
-                p = p[(p.split == "test") & (p.subset == subset)]
-                preds.append([g.sort_values("segment_id") for _, g in p.groupby("seed")])
-            y = preds[0][0]["label"].to_numpy()
-            diff, lo, hi = two_level_ci(
-                y,
-                [g["pred"].to_numpy() for g in preds[0]],
-                "r",
-                minus=[g["pred"].to_numpy() for g in preds[1]],
-                confidence=1 - 0.05 / n_rows,
-            )
+            diff, lo, hi = r_difference(ens, sep, subset, confidence=1 - 0.05 / n_rows)
             rows.append(
                 {"source": source, "subset": subset, "r_difference": diff, "low": lo, "high": hi}
                 | {"equivalent": bool(lo <= 0 <= hi)}

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
+from msa_lib.evaluate import two_level_ci
 from msa_lib.io.cache import ResultCache, cache_key, digest
 from msa_lib.train.codehash import code_fingerprint
 from msa_lib.train.ensemble import fit_seeds
@@ -264,3 +265,22 @@ def run_grid(
         )
 
     return GridResult(cat("runs"), cat("histories"), cat("predictions"))
+
+
+def r_difference(
+    first: GridResult, second: GridResult, subset: str, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Seed-mean test r of ``first`` less that of ``second`` on ``subset``, with the two-level
+    bootstrap interval of :func:`~msa_lib.evaluate.two_level_ci` (seeds and segments)."""
+    preds = []
+    for grid in (first, second):
+        p = grid.predictions
+        p = p[(p.split == "test") & (p.subset == subset)]
+        preds.append([g.sort_values("segment_id") for _, g in p.groupby("seed")])
+    return two_level_ci(
+        preds[0][0]["label"].to_numpy(),
+        [g["pred"].to_numpy() for g in preds[0]],
+        "r",
+        minus=[g["pred"].to_numpy() for g in preds[1]],
+        confidence=confidence,
+    )

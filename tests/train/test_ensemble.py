@@ -10,10 +10,10 @@ import torch
 
 from msa_lib.config import LossConfig, ModelConfig, TrainConfig
 from msa_lib.data.splits import fold_splits
-from msa_lib.evaluate import two_level_ci
 from msa_lib.models.ensemble import MemberRNG
 from msa_lib.train import SUBSETS, fit, fit_seeds, predict, run_grid
 from msa_lib.train.ensemble import MemberAdam, Plateau
+from msa_lib.train.grid import r_difference
 from tests.train.problem import FAST, make_problem
 
 SEEDS = [0, 1, 2]
@@ -103,7 +103,7 @@ def test_ensemble_is_statistically_equivalent_to_separate_runs():
     """Seed-mean test r of Table 1's one-modality rows and its full row: the two ways within a
     bootstrap interval of each other (all seven rows on real data: ``benchmarks/train.py --table1``).
 
-    The interval resamples seeds and test segments (:func:`two_level_ci`), at a confidence
+    The interval resamples seeds and test segments (:func:`r_difference`), at a confidence
     corrected for the rows compared (Bonferroni), so that it fails for a difference, not by chance.
     The problem is larger than the other tests' (600 training segments): on 180, with the paper's
     dropout of 0.7 and 0.8, two valid dropout streams of the same runs gave seed means of test r
@@ -116,21 +116,12 @@ def test_ensemble_is_statistically_equivalent_to_separate_runs():
     ways = {
         way: run_grid(
             problem, rows, seeds, train_config=cfg, progress=False, ensemble=way == "ensemble"
-        ).predictions.query("split == 'test'")
+        )
         for way in ("ensemble", "separate")
     }
     for subset in rows:
-        preds = {
-            way: [p[(p.subset == subset) & (p.seed == s)].sort_values("segment_id") for s in seeds]
-            for way, p in ways.items()
-        }
-        y = preds["ensemble"][0]["label"].to_numpy()
-        diff, lo, hi = two_level_ci(
-            y,
-            [p["pred"].to_numpy() for p in preds["ensemble"]],
-            "r",
-            minus=[p["pred"].to_numpy() for p in preds["separate"]],
-            confidence=1 - 0.05 / len(rows),
+        diff, lo, hi = r_difference(
+            ways["ensemble"], ways["separate"], subset, confidence=1 - 0.05 / len(rows)
         )
         assert lo <= 0 <= hi, (subset, diff, lo, hi)
         assert abs(diff) > 0  # not the same runs: the test compares two ways
