@@ -72,12 +72,10 @@ from msa_lib.data.splits import fold_splits
 from msa_lib.experiments.mmsa_models import (
     NAMES,
     NEEDS_BERT,
-    comparison_table,
+    cost_text,
+    field_comparison,
     mmsa_version,
-    run_mmsa_models,
-    side_by_side,
-    table1_predictions,
-    timing_table,
+    shown_table,
     verdict,
 )
 from msa_lib.experiments.paper_review import (
@@ -163,23 +161,20 @@ def field_models_on(
 ) -> None:
     """MMSA's ``models`` beside the paper's model, ridge and late fusion (T+V+A) on the same
     rows: saved as table1_<name>_mmsa, shown with the verdict and the training cost."""
-    field = run_mmsa_models(
-        splits, models, seeds=seeds, dataset=dataset, n_jobs=n_jobs, cache_dir=cache_dir
+    field, compared = field_comparison(
+        run.grid.predictions,
+        run.ridge_predictions,
+        splits,
+        models,
+        seeds=seeds,
+        dataset=dataset,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        n_resamples=bootstrap_resamples,
     )
-    frame = side_by_side(table1_predictions(run.grid.predictions, run.ridge_predictions), field)
-    compared = comparison_table(frame, n_resamples=bootstrap_resamples)
     save_table(compared, f"table1_{name}_mmsa", results_dir, source)
     show_table(
-        pd.DataFrame(
-            {
-                "model": compared["model"].replace({"fusion": "fusion (paper)"}),
-                "seeds": compared["seeds"],
-                "r [95% CI]": ci_column(compared, "r"),
-                "MAE [95% CI]": ci_column(compared, "mae"),
-                "Acc-2 non-0 [95% CI]": ci_column(compared, "acc2_non0", percent=True),
-                "paper minus model, r": ci_column(compared, "d_r", sign=True),
-            }
-        ),
+        shown_table(compared, ci_column),
         f"tab-fusion-{name.replace('_', '-')}-mmsa",
         f"Test scores on {what}, subset T+V+A, every model on the same standardised inputs and "
         f"the same {int(compared['n'].iloc[0])} test segments: the paper's fusion model, ridge, "
@@ -190,18 +185,7 @@ def field_models_on(
         source,
     )
     display(Markdown(verdict(compared, ci_text)))
-    cost = timing_table(field)
-    display(
-        Markdown(
-            f"MMSA's models took {field.seconds:.0f} s in this run ({len(seeds)} seeds each; "
-            + "; ".join(
-                f"{r['model']} {r['CPU seconds per run']:.1f} CPU s per run, "
-                f"{r['epochs']:.0f} epochs"
-                for r in cost.to_dict("records")
-            )
-            + ")."
-        )
-    )
+    display(Markdown(cost_text(field)))
 
 
 def against_ridge(run, data: str) -> str:

@@ -88,6 +88,8 @@ ALPHA = 0.05  # intervals at 1 - ALPHA; a difference is resolved when its interv
 
 # ci(value, lo, hi, sign=...) -> "v [lo, hi]": the book's interval format, given by the chapter
 IntervalText = Callable[..., str]
+# column(frame, metric, sign=..., percent=...) -> one such text per row (the book's ci_column)
+ColumnText = Callable[..., list[str]]
 
 
 class MmsaModelError(ValueError):
@@ -420,6 +422,58 @@ def side_by_side(baselines: pd.DataFrame, run: MmsaRun, subset: str = "T+V+A") -
             elif ids != ref:
                 raise MmsaModelError(f"{model}: scored other test rows than the other models")
     return frame
+
+
+def field_comparison(
+    grid_predictions: pd.DataFrame,
+    ridge_predictions: pd.DataFrame,
+    splits: Mapping[str, FeatureSet],
+    models: Sequence[str] = DEFAULT_MODELS,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    dataset: str = "mosi",
+    n_jobs: int = 1,
+    cache_dir: str | Path | None = None,
+    n_resamples: int = 1000,
+    subset: str = "T+V+A",
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[MmsaRun, pd.DataFrame]:
+    """MMSA's ``models`` trained on ``splits`` (:func:`run_mmsa_models`) and compared on
+    ``subset``'s test rows with the Table-1 study that ran on the same splits: the run and its
+    :func:`comparison_table` (the paper's model, ridge, late fusion, then MMSA's models)."""
+    field = run_mmsa_models(
+        splits, models, seeds, dataset, overrides, n_jobs=n_jobs, cache_dir=cache_dir
+    )
+    frame = side_by_side(
+        table1_predictions(grid_predictions, ridge_predictions, subset), field, subset
+    )
+    return field, comparison_table(frame, n_resamples=n_resamples)
+
+
+def shown_table(compared: pd.DataFrame, column: ColumnText) -> pd.DataFrame:
+    """:func:`comparison_table` as the book shows it: seeds, test r, MAE and Acc-2 (non-0) with
+    their intervals, and the paper's model minus the row's on r; ``column`` writes an interval
+    column (the book's ``ci_column``)."""
+    return pd.DataFrame(
+        {
+            "model": compared["model"].replace({PAPER_MODEL: f"{PAPER_MODEL} (paper)"}),
+            "seeds": compared["seeds"],
+            "r [95% CI]": column(compared, "r"),
+            "MAE [95% CI]": column(compared, "mae"),
+            "Acc-2 non-0 [95% CI]": column(compared, "acc2_non0", percent=True),
+            "paper minus model, r": column(compared, "d_r", sign=True),
+        }
+    )
+
+
+def cost_text(run: MmsaRun) -> str:
+    """One sentence on what the MMSA models cost in this run: the study's wall seconds, and per
+    model the mean CPU seconds and epochs of one run (:func:`timing_table`)."""
+    per_model = "; ".join(
+        f"{r['model']} {r['CPU seconds per run']:.1f} CPU s per run, {r['epochs']:.0f} epochs"
+        for r in timing_table(run).to_dict("records")
+    )
+    seeds = int(run.runs["seed"].nunique())
+    return f"MMSA's models took {run.seconds:.0f} s in this run ({seeds} seeds each; {per_model})."
 
 
 def _wide(frame: pd.DataFrame, model: str) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msa_lib.book.format import ci_text
+from msa_lib.book.format import ci_column, ci_text
 from msa_lib.config import AdapterConfig, ModelConfig, TrainConfig
 from msa_lib.data.featureset import FeatureSet
 from msa_lib.data.mmsa import transfer_folds
@@ -15,9 +15,12 @@ from msa_lib.experiments.mmsa_models import (
     MmsaModelError,
     check_models,
     comparison_table,
+    cost_text,
+    field_comparison,
     late_fusion_predictions,
     outcomes,
     run_mmsa_models,
+    shown_table,
     side_by_side,
     standardised_folds,
     timing_table,
@@ -162,6 +165,48 @@ def test_late_fusion_averages_the_single_modality_runs_and_rows_must_match():
     run = type("R", (), {"predictions": late.iloc[:0].assign(split="test")})()
     with pytest.raises(Exception, match="other test rows"):
         side_by_side(pd.concat([late, other]), run)
+
+
+def _table1_like(folds: dict[str, FeatureSet], seeds: list[int]) -> tuple[pd.DataFrame, ...]:
+    """Predictions shaped like a Table-1 study's on ``folds``: the fusion model's per subset and
+    seed (label plus noise), and the ridge's for T+V+A."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for split, fs in folds.items():
+        for subset, noise in (("T", 0.6), ("V", 1.2), ("A", 1.0), ("T+V+A", 0.5)):
+            for seed in seeds:
+                pred = fs.label + rng.normal(0, noise, len(fs))
+                rows.append(
+                    pd.DataFrame(
+                        {"segment_id": fs.segment_id, "label": fs.label, "pred": pred}
+                    ).assign(model="fusion", subset=subset, seed=seed, split=split)
+                )
+    grid = pd.concat(rows, ignore_index=True)
+    ridge = grid[(grid["subset"] == "T+V+A") & (grid["seed"] == seeds[0])].assign(model="ridge")
+    return grid, ridge
+
+
+def test_field_comparison_puts_mmsa_models_beside_the_table1_study(tmp_path):
+    folds = corpus()
+    grid, ridge = _table1_like(folds, [0, 1])
+    run, compared = field_comparison(
+        grid,
+        ridge,
+        folds,
+        ["lmf"],
+        seeds=[0, 1],
+        n_resamples=200,
+        overrides={"lmf": {"early_stop": 3}},
+    )
+    assert list(compared["model"]) == ["fusion", "ridge", "late fusion", "LMF"]
+    assert compared["seeds"].tolist() == [2, 1, 2, 2]  # the ridge is deterministic
+    assert set(compared["n"]) == {len(folds["test"])}
+    shown = shown_table(compared, ci_column)
+    assert shown["model"].iloc[0] == "fusion (paper)" and shown["paper minus model, r"][0] == "–"
+    assert shown["r [95% CI]"][3] == ci_text(*compared.loc[3, ["r", "r_lo", "r_hi"]])
+    text = cost_text(run)
+    assert text.startswith(f"MMSA's models took {run.seconds:.0f} s in this run (2 seeds each; LMF")
+    assert f"{run.runs['epochs'].mean():.0f} epochs" in text
 
 
 def test_the_papers_transfer_runs_on_mmsa_files_end_to_end(tmp_path):
