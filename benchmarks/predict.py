@@ -39,7 +39,7 @@ from msa_lib.predict.predictor import Predictor  # noqa: E402
 TARGET_WARM_S = 5.0
 COLD_TARGET_S = 6.0  # msa predict CLIP in a fresh process, wall seconds
 COLD_REPEATS = 3  # fresh processes timed; the median is reported
-CLI = "import sys; from msa_lib.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from msa_lib.cli import run; run(sys.argv[1:])"
 
 
 def stand_in_bundles(work: Path) -> dict[str, Path]:

@@ -215,7 +215,7 @@ display(
 
 # %% tags=["hide-input"]
 worked = clips[0]
-cli = "import sys; from msa_lib.cli import main; sys.exit(main(sys.argv[1:]))"
+cli = "import sys; from msa_lib.cli import run; run(sys.argv[1:])"
 run = subprocess.run(
     [sys.executable, "-c", cli, "predict", worked.media, "--model", str(bundle_dir)],
     capture_output=True,

@@ -228,17 +228,18 @@ if ratios is not None:
 
 # %% tags=["remove-input"]
 cold = speed["cold_extract"] if speed else None
-if cold and "imports" in cold:
+if cold and "audio libraries" in cold.get("imports", {}):
     display(
         Markdown(
-            f"The cold one-clip `msa extract` took {cold['wall_s']:.1f} s in a fresh process, of "
-            f"which loading the models took {cold['model_s']:.1f} s (text encoder "
+            f"The cold one-clip `msa extract` took {cold['wall_s']:.1f} s in a fresh process. "
+            f"Loading its models takes {cold['model_s']:.1f} s on its own (text encoder "
             f"{cold['models']['text']:.1f} s with torch and transformers, GloVe "
-            f"{cold['models']['glove']:.1f} s, landmarker {cold['models']['landmarker']:.1f} s). "
-            f"Of the {cold['wall_s'] - cold['model_s']:.1f} s beyond them, importing the audio "
-            f"extractor (librosa, and scipy.signal with it) alone takes "
-            f"{cold['imports']['audio extractor']:.1f} s in a fresh process: the audio features "
-            "need librosa, as the paper's code does."
+            f"{cold['models']['glove']:.1f} s, landmarker {cold['models']['landmarker']:.1f} s), "
+            "and importing the librosa modules the audio features run on (numba and "
+            f"scipy.signal with them) {cold['imports']['audio libraries']:.1f} s: the audio "
+            "features need librosa, as the paper's code does. With a second core the text models "
+            "load while a worker process extracts the clip's audio and visual features, so "
+            "these overlap in the wall time."
         )
     )
 

@@ -9,9 +9,11 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
+from typing import NoReturn
 
 from msa_lib.cli.common import print_json  # noqa: F401  (re-exported for callers)
 
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``msa`` console script."""
+    """The ``msa`` command's work: parse ``argv``, run the command, return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -61,6 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run(argv: list[str] | None = None) -> NoReturn:
+    """Entry point of the ``msa`` console script: :func:`main`, then exit with its status.
+
+    The objects alive are frozen first (:func:`gc.freeze`), so that the interpreter's last
+    garbage collections skip them: with torch and transformers loaded that saves about a second
+    of exit, and the operating system frees the process's memory at once. Cycles are then not
+    collected at exit, which loses nothing: a command has closed its output files when it returns.
+    """
+    status = main(argv)
+    gc.freeze()
+    sys.exit(status)
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for an exception: its message, with the type where the message alone is vague."""
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -70,4 +85,4 @@ def describe_error(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -208,6 +208,8 @@ def _extract(
             overwrite=args.overwrite,
             backend=args.backend,
             ray_config=ray_config,
+            # with a second core, the text models load while the media extractors run
+            load_ahead=True,
         )
     except KeyboardInterrupt:
         print("msa: interrupted; finished segments are cached, rerun to resume", flush=True)

@@ -166,7 +166,7 @@ def test_sigkill_leaves_no_worker_alive(tmp_path, long_tone_clip, face_clip):
         [
             sys.executable,
             "-c",
-            "import sys; from msa_lib.cli import main; sys.exit(main())",
+            "from msa_lib.cli import run; run()",
             "extract",
             str(d),
             "--out",
@@ -227,7 +227,7 @@ def test_real_mosi_clips(real_data_dir, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------- two runs at once
-MSA = [sys.executable, "-c", "import sys; from msa_lib.cli import main; sys.exit(main())"]
+MSA = [sys.executable, "-c", "from msa_lib.cli import run; run()"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""``import msa_lib.extract`` stays light: an extractor's libraries load when it is first named."""
+"""``import msa_lib.extract`` stays light, and so does naming the extractors: a library loads when
+an extractor loads its model or runs (``msa extract`` loads the text models meanwhile)."""
 
 from tests.imports import loaded_after
 
@@ -13,6 +14,11 @@ HEAVY = {
     "h5py",
     "scipy",
 }
+# what the extractors' models and computations need: none of it loads before they run
+MODELS = {"torch", "transformers", "mediapipe", "numba", "scipy", "sklearn"}
+BUILD_ALL = (
+    "from msa_lib.extract.base import build; ex = build(['audio', 'visual', 'text', 'glove'])"
+)
 
 
 def test_importing_the_package_loads_no_heavy_library():
@@ -21,7 +27,14 @@ def test_importing_the_package_loads_no_heavy_library():
     assert not loaded & HEAVY, sorted(loaded & HEAVY)
 
 
-def test_naming_an_extractor_loads_its_libraries():
-    # the check above can fail: the audio extractor's module brings librosa in when it is named
-    loaded = loaded_after("from msa_lib.extract.base import get; get('audio')")
-    assert "librosa" in loaded
+def test_naming_the_extractors_loads_no_model_library():
+    loaded = loaded_after(BUILD_ALL)
+    assert "librosa" in loaded  # librosa's lazy package: its submodules load when used
+    assert not loaded & MODELS, sorted(loaded & MODELS)
+
+
+def test_preparing_an_extractor_loads_its_libraries():
+    # the check above can fail: loading the landmarker brings MediaPipe in
+    loaded = loaded_after(BUILD_ALL + "; ex[1].prepare()")
+    assert "mediapipe" in loaded
+    assert not {"torch", "transformers"} & loaded

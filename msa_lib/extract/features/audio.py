@@ -27,8 +27,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import librosa
-import librosa.feature.rhythm
+import librosa  # lazy (lazy_loader): a submodule loads when first used
 import numpy as np
 
 from msa_lib.config import AudioConfig
@@ -108,17 +107,17 @@ def tempo_frames(onset: np.ndarray, mel_db: np.ndarray, cfg: AudioConfig) -> np.
     ``librosa.beat.beat_track(y=y, sr=sr)``'s one tempo (its onset envelope is the median over
     mel bands; 0 where it has no onset, as beat_track returns) repeated on every frame.
     """
+    # librosa.feature does not expose rhythm lazily; importing it brings numba in, so it happens
+    # here, when a segment is extracted, not when the extractor is named
+    from librosa.feature import rhythm
+
     sr, hop = cfg.sample_rate, cfg.hop_length
     if cfg.tempo == "frames":
-        return librosa.feature.rhythm.tempo(
-            onset_envelope=onset, sr=sr, hop_length=hop, aggregate=None
-        )
+        return rhythm.tempo(onset_envelope=onset, sr=sr, hop_length=hop, aggregate=None)
     if cfg.tempo == "global":
         env = librosa.onset.onset_strength(S=mel_db, sr=sr, aggregate=np.median)
         bpm = (
-            float(librosa.feature.rhythm.tempo(onset_envelope=env, sr=sr, hop_length=hop)[0])
-            if env.any()
-            else 0.0
+            float(rhythm.tempo(onset_envelope=env, sr=sr, hop_length=hop)[0]) if env.any() else 0.0
         )
         return np.full(onset.shape[-1], bpm)
     raise ValueError(f"unknown tempo '{cfg.tempo}' (known: 'frames', 'global')")

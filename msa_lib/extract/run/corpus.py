@@ -39,7 +39,7 @@ from msa_lib.extract.cache import Cache
 from msa_lib.extract.plan import check_unique
 from msa_lib.extract.run.local import _pool_pass
 from msa_lib.extract.run.ray import ray_pass, require_ray
-from msa_lib.extract.run.worker import resolve_workers
+from msa_lib.extract.run.worker import available_cores, resolve_workers
 from msa_lib.io.atomic import atomic_path
 from msa_lib.io.jsonio import dumps
 from msa_lib.io.lock import folder_lock
@@ -225,6 +225,7 @@ def extract_corpus(
     merge: bool = True,
     backend: str = "local",
     ray_config: RayConfig | None = None,
+    load_ahead: bool = False,
 ) -> RunReport:
     """Extract every requested feature of ``segments``; write ``<out_dir>/<extractor>.h5``.
 
@@ -235,6 +236,10 @@ def extract_corpus(
     extractors' sets are also merged by segment id into ``<out_dir>/features.h5``.
     ``backend`` runs the per-segment extractors in a local process pool ("local") or on Ray
     ("ray", settings in ``ray_config``: a new local instance with ``workers`` CPUs, or a cluster).
+    With ``load_ahead`` and a second core, the per-segment extractors run in worker processes
+    even when one worker or one segment would run them here, so that this process loads the
+    batched extractors' models meanwhile (a cold run on a few clips: ``msa extract`` sets it).
+    The features are the same either way.
     """
     t_start = time.perf_counter()
     exs = build(list(extractors) if extractors is not None else names(), settings)
@@ -263,6 +268,7 @@ def extract_corpus(
             backend,
             ray_config,
             t_start,
+            load_ahead,
         )
 
 
@@ -298,6 +304,7 @@ def _run(
     backend: str,
     ray_config: RayConfig,
     t_start: float,
+    load_ahead: bool = False,
 ) -> RunReport:
     """The body of :func:`extract_corpus`, under the output folder's lock."""
     report = RunReport(out_dir=out_dir)
@@ -345,7 +352,11 @@ def _run(
     # extractors' models in a thread instead of waiting; not while the media extractors run in
     # this process: transformers' loading patches torch for the whole process meanwhile, which
     # an extractor built on torch could not share
-    elsewhere = backend == "ray" or (workers > 1 and len(todo) > 1)
+    # asked to load ahead: a worker process runs even one segment, if a second core can load
+    ahead = (
+        load_ahead and backend == "local" and bool(todo and batched_todo) and available_cores() > 1
+    )
+    elsewhere = backend == "ray" or (workers > 1 and len(todo) > 1) or ahead
     preload = preload_thread(batched_todo) if todo and batched_todo and elsewhere else None
     if todo:
         log.info("%d segments to extract (%s)", len(todo), ", ".join(ex.name for ex in pooled))
@@ -359,7 +370,7 @@ def _run(
             if backend == "ray":
                 ray_pass(todo, pooled, workers, progress, on_done, ray_config)
             else:
-                _pool_pass(todo, pooled, workers, progress, on_done)
+                _pool_pass(todo, pooled, workers, progress, on_done, own_process=ahead)
         except KeyboardInterrupt:
             done = sum(len(v) for v in outcomes.values())
             log.warning(

@@ -14,15 +14,23 @@ from msa_lib.extract.run.worker import _worker_init, run_segment
 
 
 def _pool_pass(
-    todo: list[Segment], extractors: Sequence[Extractor], workers: int, progress: bool, on_done
+    todo: list[Segment],
+    extractors: Sequence[Extractor],
+    workers: int,
+    progress: bool,
+    on_done,
+    own_process: bool = False,
 ) -> None:
-    """Run per-segment extractors over ``todo``, calling ``on_done(seg, outcomes)`` as each ends."""
+    """Run per-segment extractors over ``todo``, calling ``on_done(seg, outcomes)`` as each ends.
+
+    One worker, or one segment, runs in this process unless ``own_process``: then in a worker
+    process even so, which leaves this process free for other work meanwhile."""
     from tqdm.auto import tqdm
 
     label = "/".join(ex.name for ex in extractors)
     bar = tqdm(total=len(todo), desc=label, unit="seg", disable=not progress)
     try:
-        if workers <= 1 or len(todo) <= 1:
+        if not own_process and (workers <= 1 or len(todo) <= 1):
             with threadpool_limits(limits=1):  # as a worker computes them (see one_thread)
                 for seg in todo:
                     on_done(seg, run_segment(seg, extractors))
@@ -30,7 +38,7 @@ def _pool_pass(
             return
         ctx = multiprocessing.get_context("spawn")  # MediaPipe and torch are not fork-safe
         with cf.ProcessPoolExecutor(
-            min(workers, len(todo)),
+            max(1, min(workers, len(todo))),
             mp_context=ctx,
             initializer=_worker_init,
             initargs=(os.getpid(),),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import librosa
+import librosa.feature.rhythm  # not loaded by `import librosa` (lazy), nor by the extractor until it runs
 import numpy as np
 import pytest
 

@@ -281,6 +281,42 @@ def test_text_models_load_in_a_thread_while_worker_processes_extract_media(
     assert events == [("run_batch", False)]
 
 
+def test_load_ahead_runs_one_clip_in_a_worker_while_this_process_loads_models(
+    tmp_path, long_tone_clip, monkeypatch
+):
+    import threading
+
+    import msa_lib.extract.run.corpus as corpus
+    from msa_lib.extract.features.glove import GloveExtractor
+
+    threads = []
+    prepare = GloveExtractor.prepare
+
+    def recorded_prepare(self):
+        threads.append(threading.current_thread().name)
+        prepare(self)
+
+    monkeypatch.setattr(GloveExtractor, "prepare", recorded_prepare)
+    seg = [Segment("a", "a", str(long_tone_clip), text="a great film")]
+    here = extract_corpus(seg, tmp_path / "here", ["audio", "glove"], progress=False)
+    assert threads == []  # one worker, one clip, no load_ahead: all of it in this process
+    monkeypatch.setattr(corpus, "available_cores", lambda: 2)
+    ahead = extract_corpus(
+        seg, tmp_path / "ahead", ["audio", "glove"], progress=False, load_ahead=True
+    )
+    assert threads == ["msa-preload"]
+    for n in ("audio", "glove"):  # the same features, bit for bit, wherever they were computed
+        np.testing.assert_array_equal(
+            FeatureSet.load(ahead.extractors[n]["file"]).features[n],
+            FeatureSet.load(here.extractors[n]["file"]).features[n],
+        )
+    # one core: nothing to overlap, so the clip is extracted here and nothing loads ahead
+    threads.clear()
+    monkeypatch.setattr(corpus, "available_cores", lambda: 1)
+    extract_corpus(seg, tmp_path / "one", ["audio", "glove"], progress=False, load_ahead=True)
+    assert threads == []
+
+
 def test_a_model_that_fails_to_load_ahead_fails_where_it_runs(tmp_path, long_tone_clip):
     from msa_lib.config import TextConfig
 
