@@ -91,6 +91,16 @@ def check(need: Need) -> None:
         unavailable(need, problem)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """In the process that starts the xdist workers (or the only one), before any test: librosa's
+    numba kernels are compiled into their on-disk cache once, so that the workers, which import
+    librosa at once while collecting, only read it (processes writing it together can corrupt it)."""
+    if not hasattr(config, "workerinput"):
+        from msa_lib.extract.base import build
+
+        build(["audio"])[0].before_workers()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses a need's fixture, directly or through another fixture."""
     for item in items:

@@ -145,6 +145,12 @@ class Extractor(ABC):
         Default: nothing to load."""
         return None
 
+    def before_workers(self) -> None:
+        """Do, once in this process, what worker processes started together must not do at once
+        (e.g. write a compiler's on-disk cache); called before a pool or Ray starts several.
+        Default: nothing."""
+        return None
+
 
 def batch_outcomes(
     segs: Sequence[Segment], encode: Callable, vectors_and_flags: Callable

@@ -38,3 +38,10 @@ def test_preparing_an_extractor_loads_its_libraries():
     loaded = loaded_after(BUILD_ALL + "; ex[1].prepare()")
     assert "mediapipe" in loaded
     assert not {"torch", "transformers"} & loaded
+
+
+def test_before_workers_compiles_librosas_cached_kernels_in_this_process():
+    # what a pool or Ray does before starting several workers (numba's cache is written once)
+    loaded = loaded_after(BUILD_ALL + "; ex[0].before_workers()")
+    assert {"numba", "librosa"} <= loaded
+    assert not {"torch", "transformers", "mediapipe"} & loaded

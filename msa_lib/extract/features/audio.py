@@ -22,6 +22,7 @@ returns 74 zeros for every clip. ``chroma_stft`` is what was meant, and what is 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -236,6 +237,16 @@ def params(cfg: AudioConfig = AudioConfig()) -> dict:
     return dataclasses.asdict(cfg.resolved())
 
 
+# librosa's modules whose numba kernels compile at import and are cached on disk (cache=True)
+NUMBA_CACHED = (
+    "librosa.core.audio",
+    "librosa.core.pitch",
+    "librosa.util.utils",
+    "librosa.beat",
+    "librosa.feature.rhythm",
+)
+
+
 @register
 class AudioExtractor(Extractor):
     """librosa features of a segment's audio (§3.2)."""
@@ -249,6 +260,14 @@ class AudioExtractor(Extractor):
     def dim(self) -> int:
         """``pad_to`` columns (or the 29 values when padding is narrower)."""
         return len(feature_names(self.settings))
+
+    def before_workers(self) -> None:
+        """Import the librosa modules whose numba kernels are cached on disk, here, once: they
+        compile at import (seconds each on a fresh install) and are written to numba's cache,
+        which worker processes writing at once can leave corrupt (every process that reads it
+        then crashes); afterwards the workers only read it."""
+        for module in NUMBA_CACHED:
+            importlib.import_module(module)
 
     def run(self, seg: Segment) -> Outcome:
         """Audio vector of the segment's window; flags count frames and name what was missing."""

@@ -36,6 +36,9 @@ def _pool_pass(
                     on_done(seg, run_segment(seg, extractors))
                     bar.update()
             return
+        if min(workers, len(todo)) > 1:  # several workers start at once
+            for ex in extractors:
+                ex.before_workers()
         ctx = multiprocessing.get_context("spawn")  # MediaPipe and torch are not fork-safe
         with cf.ProcessPoolExecutor(
             max(1, min(workers, len(todo))),

@@ -250,6 +250,8 @@ def ray_pass(
     else:
         local_cpus = max(workers, 1)
     label = "/".join(ex.name for ex in extractors)
+    for ex in extractors:  # actors start together
+        ex.before_workers()
     with ray_session(local_cpus, cfg) as ray:
         n_actors = min(workers or cluster_cpus(ray), len(todo))
         work = Dispatcher(ray, extractors, n_actors, todo, cfg)
